@@ -1,0 +1,33 @@
+#include "base.h"
+
+static bool debug_on;
+static bool quiet_on;
+
+void sl_log_set_debug(bool on) { debug_on = on; }
+bool sl_log_debug_enabled(void) { return debug_on; }
+void sl_log_set_quiet(bool on) { quiet_on = on; }
+
+static void emit(const char *symbol, const char *fmt, va_list ap)
+{
+	/* One fprintf per line so concurrent writers never interleave mid-line. */
+	char line[SL_ERROR_MAX + 64];
+	vsnprintf(line, sizeof(line), fmt, ap);
+	fprintf(stderr, "%s %s\n", symbol, line);
+}
+
+#define DEFINE_LOG(name, symbol, cond)                                                             \
+	void name(const char *fmt, ...)                                                            \
+	{                                                                                          \
+		if (!(cond))                                                                       \
+			return;                                                                    \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		emit(symbol, fmt, ap);                                                             \
+		va_end(ap);                                                                        \
+	}
+
+DEFINE_LOG(sl_log_action, "►", !quiet_on)
+DEFINE_LOG(sl_log_success, "✔", !quiet_on)
+DEFINE_LOG(sl_log_failure, "✗", true)
+DEFINE_LOG(sl_log_warning, "⚠️", true)
+DEFINE_LOG(sl_log_debug, "…", debug_on)

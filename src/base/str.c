@@ -1,0 +1,105 @@
+#include <openssl/evp.h>
+#include <string.h>
+
+#include "base.h"
+
+static void *oom(void)
+{
+	fputs("sluice: out of memory\n", stderr);
+	abort();
+}
+
+void *sl_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	return p ? p : oom();
+}
+
+void *sl_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	return p ? p : oom();
+}
+
+void *sl_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	return q ? q : oom();
+}
+
+char *sl_strdup(const char *s)
+{
+	char *d = strdup(s ? s : "");
+	return d ? d : oom();
+}
+
+char *sl_strndup(const char *s, size_t n)
+{
+	char *d = strndup(s, n);
+	return d ? d : oom();
+}
+
+char *sl_asprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	va_start(ap, fmt);
+	int n = vasprintf(&s, fmt, ap);
+	va_end(ap);
+	return n < 0 ? oom() : s;
+}
+
+bool sl_startswith(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool sl_endswith(const char *s, const char *suffix)
+{
+	size_t ls = strlen(s), lx = strlen(suffix);
+	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
+}
+
+char *sl_base64_encode(const void *data, size_t len)
+{
+	char *out = sl_xmalloc(4 * ((len + 2) / 3) + 1);
+	int n = EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+	out[n] = '\0';
+	return out;
+}
+
+ssize_t sl_base64_decode(const char *text, char **ret)
+{
+	size_t len = strlen(text);
+	if (len % 4 != 0)
+		return -1;
+	unsigned char *out = sl_xmalloc(len / 4 * 3 + 1);
+	int n = EVP_DecodeBlock(out, (const unsigned char *)text, (int)len);
+	if (n < 0) {
+		free(out);
+		return -1;
+	}
+	/* EVP_DecodeBlock counts padding as zero bytes; take them back off. */
+	if (len >= 1 && text[len - 1] == '=')
+		n--;
+	if (len >= 2 && text[len - 2] == '=')
+		n--;
+	out[n] = '\0';
+	*ret = (char *)out;
+	return n;
+}
+
+void sl_strv_push(struct sl_strv *v, const char *s)
+{
+	v->items = sl_xrealloc(v->items, (v->len + 2) * sizeof(char *));
+	v->items[v->len++] = sl_strdup(s);
+	v->items[v->len] = NULL;
+}
+
+void sl_strv_free(struct sl_strv *v)
+{
+	for (size_t i = 0; i < v->len; i++)
+		free(v->items[i]);
+	free(v->items);
+	*v = (struct sl_strv){0};
+}

@@ -1,0 +1,74 @@
+/* cli — the sluice command line: a verb-noun dispatcher (main.c), a flag
+ * parser with pflag's syntax and Flux's messages (flags.c), helpers every
+ * command shares (common.c), and one file per command.
+ *
+ * Commands return 0 or a negative sl_error code; main prints the error
+ * once as "✗ message" and exits 1. Data goes to stdout, the ► ✔ ✗ lines to
+ * stderr. */
+#ifndef SLUICE_CLI_H
+#define SLUICE_CLI_H
+
+#include "base/base.h"
+#include "oci/oci.h"
+
+enum flag_type { FLAG_STRING, FLAG_BOOL, FLAG_STRING_CSV, FLAG_STRING_ARRAY, FLAG_DURATION };
+
+struct flag {
+	const char *name;
+	char shorthand;
+	enum flag_type type;
+	void *target; /* char **, bool *, struct sl_strv *, int64_t * (ms) */
+	const char *def; /* default, as shown in --help and applied before parsing */
+	const char *usage;
+	bool changed;
+};
+
+struct command {
+	const char *verb;
+	const char *noun; /* NULL for single-word commands */
+	const char *summary;
+	const char *usage;    /* "sluice push artifact oci://URL [flags]" */
+	const char *examples; /* indented lines */
+	int (*run)(int argc, char **argv, struct sl_error *err);
+};
+
+/* Global flags every command takes. */
+struct global_flags {
+	int64_t timeout_ms;
+	bool debug;
+	char *namespace_;
+	char *kubeconfig;
+	char *context;
+	bool help;
+};
+extern struct global_flags g_flags;
+
+/* Parses argv against flags (plus the global ones); positional arguments
+ * are collected in ret_args. Returns 0, or SL_EINVAL with Flux's wording. */
+int flags_parse(struct flag *flags, int argc, char **argv, struct sl_strv *ret_args,
+                struct sl_error *err);
+void flags_free(struct flag *flags);
+void flags_print_help(const struct command *cmd, const struct flag *flags);
+/* A flag's name if the user set it. */
+bool flag_changed(const struct flag *flags, const char *name);
+
+/* Shared helpers. */
+int cli_provider_check(const char *provider, struct sl_error *err);
+int cli_resolve_creds(const struct sl_oci_ref *ref, const char *creds_flag,
+                      const char *provider, struct sl_creds *ret, struct sl_error *err);
+void cli_registry_opts(struct sl_registry_opts *opts, const struct sl_creds *creds,
+                       bool insecure, const char *ca_file);
+int cli_parse_size(const char *text, uint64_t *ret, struct sl_error *err);
+void cli_warn(void *userdata, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints a YAML scalar the way go-yaml v2 does for plain strings. */
+void cli_yaml_scalar(FILE *out, const char *s);
+/* Finishes any progress line so the next log line starts clean. */
+void cli_progress_done(void);
+
+int cmd_push_artifact(int argc, char **argv, struct sl_error *err);
+int cmd_pull_artifact(int argc, char **argv, struct sl_error *err);
+
+extern const struct command cli_commands[];
+const struct command *cli_find_command(const char *verb, const char *noun);
+
+#endif

@@ -1,0 +1,173 @@
+#include <string.h>
+
+#include "cli/cli.h"
+#include "config.h"
+
+int cli_provider_check(const char *provider, struct sl_error *err)
+{
+	if (!provider || !*provider)
+		return sl_error_set(err, SL_EINVAL,
+		                    "invalid argument \"\" for \"--provider\" flag: no source OCI "
+		                    "provider given, please specify the OCI provider name");
+	if (strcmp(provider, "generic") == 0)
+		return 0;
+	if (strcmp(provider, "aws") == 0 || strcmp(provider, "azure") == 0 ||
+	    strcmp(provider, "gcp") == 0)
+		return sl_error_set(err, SL_EUNSUPPORTED,
+		                    "--provider %s is not supported by sluice yet: log in with the "
+		                    "cloud's docker credential helper or pass --creds",
+		                    provider);
+	return sl_error_set(err, SL_EINVAL,
+	                    "invalid argument \"%s\" for \"--provider\" flag: source OCI provider "
+	                    "'%s' is not supported, must be one of: generic, aws, azure, gcp",
+	                    provider, provider);
+}
+
+int cli_resolve_creds(const struct sl_oci_ref *ref, const char *creds_flag,
+                      const char *provider, struct sl_creds *ret, struct sl_error *err)
+{
+	(void)provider;
+	if (creds_flag && *creds_flag) {
+		sl_log_action("logging in to registry with credentials");
+		sl_creds_from_flag(creds_flag, ret);
+		return 0;
+	}
+	return sl_creds_from_docker_config(ref, ret, err);
+}
+
+static struct {
+	bool active;
+	int64_t last_ms;
+} progress;
+
+static void human(uint64_t n, char *out, size_t len)
+{
+	if (n >= 1024ull * 1024 * 1024)
+		snprintf(out, len, "%.1f GiB", (double)n / (1024.0 * 1024 * 1024));
+	else if (n >= 1024 * 1024)
+		snprintf(out, len, "%.1f MiB", (double)n / (1024.0 * 1024));
+	else
+		snprintf(out, len, "%.1f KiB", (double)n / 1024.0);
+}
+
+static void on_progress(void *userdata, const char *what, uint64_t done, uint64_t total)
+{
+	(void)userdata;
+	/* Only worth a line for transfers that take a moment; redraw at most
+	 * ten times a second. */
+	if (total < 4 * 1024 * 1024)
+		return;
+	int64_t now = sl_now_ms();
+	if (progress.active && now - progress.last_ms < 100 && done < total)
+		return;
+	progress.last_ms = now;
+	progress.active = true;
+	char a[32], b[32];
+	human(done, a, sizeof(a));
+	human(total, b, sizeof(b));
+	fprintf(stderr, "\r\033[K  %.19s… %s / %s (%d%%)", what, a, b,
+	        total ? (int)(done * 100 / total) : 100);
+	fflush(stderr);
+}
+
+void cli_progress_done(void)
+{
+	if (progress.active) {
+		fprintf(stderr, "\r\033[K");
+		progress.active = false;
+	}
+}
+
+void cli_registry_opts(struct sl_registry_opts *opts, const struct sl_creds *creds,
+                       bool insecure, const char *ca_file)
+{
+	*opts = (struct sl_registry_opts){
+		.creds = creds,
+		.insecure = insecure,
+		.ca_file = ca_file && *ca_file ? ca_file : NULL,
+		.timeout_ms = g_flags.timeout_ms,
+		.user_agent = "sluice/" SLUICE_VERSION,
+	};
+	const char *no_progress = getenv("SLUICE_NO_PROGRESS");
+	if (isatty(2) && !g_flags.debug && !(no_progress && *no_progress)) {
+		opts->progress = on_progress;
+		opts->progress_userdata = NULL;
+	}
+}
+
+int cli_parse_size(const char *text, uint64_t *ret, struct sl_error *err)
+{
+	char *end;
+	double v = strtod(text, &end);
+	if (end == text || v < 0)
+		return sl_error_set(err, SL_EINVAL, "invalid size \"%s\"", text);
+	static const struct {
+		const char *suffix;
+		double mult;
+	} units[] = {{"", 1},         {"B", 1},         {"KiB", 1024.0},  {"MiB", 1048576.0},
+	             {"GiB", 1073741824.0}, {"KB", 1e3}, {"MB", 1e6},      {"GB", 1e9},
+	             {"K", 1024.0},   {"M", 1048576.0}, {"G", 1073741824.0}};
+	for (size_t i = 0; i < SL_ARRAY_SIZE(units); i++)
+		if (strcmp(end, units[i].suffix) == 0) {
+			*ret = (uint64_t)(v * units[i].mult);
+			return 0;
+		}
+	return sl_error_set(err, SL_EINVAL, "invalid size \"%s\" (use bytes or KiB, MiB, GiB)",
+	                    text);
+}
+
+void cli_warn(void *userdata, const char *fmt, ...)
+{
+	(void)userdata;
+	char line[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	cli_progress_done();
+	sl_log_warning("%s", line);
+}
+
+/* Strings go-yaml v2 would read back as something else get double quotes. */
+static bool needs_quotes(const char *s)
+{
+	static const char *const special[] = {
+		"", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
+		"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off",
+		"Off", "OFF", ".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN"};
+	for (size_t i = 0; i < SL_ARRAY_SIZE(special); i++)
+		if (strcmp(s, special[i]) == 0)
+			return true;
+	char *end;
+	strtod(s, &end);
+	if (*end == '\0')
+		return true;
+	if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]))
+		return true;
+	if (strstr(s, ": ") || strstr(s, " #") || sl_endswith(s, ":") || sl_endswith(s, " "))
+		return true;
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20)
+			return true;
+	return false;
+}
+
+void cli_yaml_scalar(FILE *out, const char *s)
+{
+	if (!needs_quotes(s)) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(out, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", out);
+		else if ((unsigned char)*p < 0x20)
+			fprintf(out, "\\x%02x", (unsigned char)*p);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}

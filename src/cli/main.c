@@ -1,0 +1,94 @@
+#include <locale.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "config.h"
+
+const struct command cli_commands[] = {
+	{"push", "artifact", "Push Kubernetes manifests as an OCI artifact (Flux's format) to a registry.",
+	 "sluice push artifact oci://<registry>/<repository>:<tag> --path=<dir|file|-> "
+	 "--source=<url> --revision=<rev> [flags]",
+	 "  # Push the manifests in ./deploy, recording where they came from\n"
+	 "  sluice push artifact oci://127.0.0.1:5000/manifests/app:$(git rev-parse --short HEAD) \\\n"
+	 "    --path=./deploy \\\n"
+	 "    --source=\"$(git config --get remote.origin.url)\" \\\n"
+	 "    --revision=\"$(git branch --show-current)@sha1:$(git rev-parse HEAD)\"\n\n"
+	 "  # Same content, same digest on every run, digest printed as JSON\n"
+	 "  sluice push artifact oci://ghcr.io/org/app:v1 -f ./deploy --source=x --revision=y \\\n"
+	 "    --reproducible -o json\n\n"
+	 "  # A single manifest from stdin\n"
+	 "  kubectl create cm demo --dry-run=client -o yaml | sluice push artifact \\\n"
+	 "    oci://127.0.0.1:5000/demo:latest -f - --source=cli --revision=v1",
+	 cmd_push_artifact},
+	{"pull", "artifact", "Pull an OCI artifact and extract its content into a directory.",
+	 "sluice pull artifact oci://<registry>/<repository>[:<tag>|@<digest>] --output=<dir> [flags]",
+	 "  # Pull by tag into ./out (created if missing)\n"
+	 "  sluice pull artifact oci://127.0.0.1:5000/manifests/app:v1 --output ./out\n\n"
+	 "  # Pull by digest with credentials\n"
+	 "  sluice pull artifact oci://ghcr.io/org/app@sha256:<hex> -o ./out --creds user:token",
+	 cmd_pull_artifact},
+	{0},
+};
+
+const struct command *cli_find_command(const char *verb, const char *noun)
+{
+	for (const struct command *c = cli_commands; c->verb; c++)
+		if (strcmp(c->verb, verb) == 0 && (!c->noun || (noun && strcmp(c->noun, noun) == 0)))
+			return c;
+	return NULL;
+}
+
+static void print_usage(FILE *out)
+{
+	fprintf(out, "sluice %s — GitOps from OCI registries, compatible with Flux.\n\n"
+	             "Usage:\n  sluice <command> [flags]\n\nCommands:\n",
+	        SLUICE_VERSION);
+	for (const struct command *c = cli_commands; c->verb; c++) {
+		char name[48];
+		snprintf(name, sizeof(name), "%s %s", c->verb, c->noun ? c->noun : "");
+		fprintf(out, "  %-20s %s\n", name, c->summary);
+	}
+	fprintf(out, "  %-20s %s\n", "version", "Print the version.");
+	fprintf(out, "\nRun 'sluice <command> --help' for a command's flags and examples.\n");
+}
+
+int main(int argc, char **argv)
+{
+	setlocale(LC_ALL, "");
+	if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "-h")) {
+		print_usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+		printf("sluice %s\n", SLUICE_VERSION);
+		return 0;
+	}
+	const char *verb = argv[1];
+	const char *noun = argc > 2 ? argv[2] : NULL;
+	const struct command *cmd = cli_find_command(verb, noun);
+	struct sl_error err = {0};
+	if (!cmd) {
+		bool known_verb = false;
+		for (const struct command *c = cli_commands; c->verb; c++)
+			known_verb |= strcmp(c->verb, verb) == 0;
+		if (known_verb && noun && strcmp(noun, "--help") && strcmp(noun, "-h"))
+			sl_log_failure("unknown command \"%s %s\" for \"sluice\"", verb, noun);
+		else if (known_verb)
+			sl_log_failure("\"sluice %s\" needs a subcommand, e.g. \"sluice %s artifact\"",
+			               verb, verb);
+		else
+			sl_log_failure("unknown command \"%s\" for \"sluice\"", verb);
+		fprintf(stderr, "Run 'sluice --help' for usage.\n");
+		return 1;
+	}
+	int skip = cmd->noun ? 3 : 2;
+	int r = cmd->run(argc - skip, argv + skip, &err);
+	fflush(stdout);
+	if (r < 0) {
+		cli_progress_done();
+		sl_log_failure("%s", err.msg[0] ? err.msg : "failed");
+		return 1;
+	}
+	return 0;
+}

@@ -1,0 +1,323 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+
+static struct {
+	char *path, *source, *revision, *creds, *provider, *output, *ca_file;
+	struct sl_strv ignore_paths, add_ignore_paths, annotations;
+	bool resolve_symlinks, reproducible, insecure;
+} o;
+
+static struct flag flags[] = {
+	{"path", 'f', FLAG_STRING, &o.path, "", "path to the directory or file to push, or - for stdin"},
+	{"source", 0, FLAG_STRING, &o.source, "",
+	 "the source address, e.g. the Git URL (required)"},
+	{"revision", 0, FLAG_STRING, &o.revision, "",
+	 "the source revision in the format '<branch|tag>@sha1:<commit-sha>' (required)"},
+	{"creds", 0, FLAG_STRING, &o.creds, "",
+	 "credentials for OCI registry in the format <username>[:<password>]"},
+	{"provider", 0, FLAG_STRING, &o.provider, "generic",
+	 "the OCI provider name, available options are: (generic, aws, azure, gcp)"},
+	{"ignore-paths", 0, FLAG_STRING_CSV, &o.ignore_paths,
+	 ".git/,.gitignore,.gitmodules,.gitattributes,*.jpg,*.jpeg,*.gif,*.png,*.wmv,*.flv,*.tar.gz,"
+	 "*.zip",
+	 "set paths to ignore in .gitignore format (the first use replaces the default)"},
+	{"add-ignore-paths", 0, FLAG_STRING_CSV, &o.add_ignore_paths, NULL,
+	 "paths to ignore in .gitignore format, in addition to --ignore-paths"},
+	{"resolve-symlinks", 0, FLAG_BOOL, &o.resolve_symlinks, "false",
+	 "include symlinked files and directories by their targets"},
+	{"annotations", 'a', FLAG_STRING_ARRAY, &o.annotations, NULL,
+	 "set custom OCI annotations in the format '<key>=<value>'"},
+	{"output", 'o', FLAG_STRING, &o.output, "",
+	 "the format in which the artifact digest should be printed, can be 'json' or 'yaml'"},
+	{"reproducible", 0, FLAG_BOOL, &o.reproducible, "false",
+	 "ensure reproducible image digests by setting the created timestamp to '1970-01-01T00:00:00Z'"},
+	{"insecure-registry", 0, FLAG_BOOL, &o.insecure, "false",
+	 "allows artifacts to be pushed without TLS verification or over plain HTTP"},
+	{"ca-file", 0, FLAG_STRING, &o.ca_file, "",
+	 "PEM file of a CA to trust in addition to the system's (also: SSL_CERT_FILE)"},
+	{0},
+};
+
+static void print_result(const struct sl_oci_ref *ref, const char *digest)
+{
+	_cleanup_free_ char *repo = sl_oci_ref_repo_name(ref);
+	_cleanup_free_ char *url = sl_asprintf("oci://%s@%s", repo, digest);
+	if (strcmp(o.output, "json") == 0) {
+		struct sl_buf b;
+		sl_buf_init(&b, 0);
+		sl_buf_append(&b, "{\n  \"url\": ", 11);
+		sl_json_append_go_string(&b, url);
+		sl_buf_append(&b, ",\n  \"repository\": ", 18);
+		sl_json_append_go_string(&b, repo);
+		sl_buf_append(&b, ",\n  \"tag\": ", 11);
+		sl_json_append_go_string(&b, ref->tag);
+		sl_buf_append(&b, ",\n  \"digest\": ", 14);
+		sl_json_append_go_string(&b, digest);
+		sl_buf_append(&b, "\n}\n", 3);
+		fwrite(b.data, 1, b.len, stdout);
+		sl_buf_free(&b);
+	} else if (strcmp(o.output, "yaml") == 0) {
+		/* sigs.k8s.io/yaml sorts keys. */
+		fputs("digest: ", stdout);
+		cli_yaml_scalar(stdout, digest);
+		fputs("\nrepository: ", stdout);
+		cli_yaml_scalar(stdout, repo);
+		fputs("\ntag: ", stdout);
+		cli_yaml_scalar(stdout, ref->tag);
+		fputs("\nurl: ", stdout);
+		cli_yaml_scalar(stdout, url);
+		fputs("\n", stdout);
+	} else {
+		sl_log_success("artifact successfully pushed to %s@%s", repo, digest);
+	}
+}
+
+/* Stdin becomes one file, stdin.yaml, trailing newlines trimmed as Flux
+ * does. Unlike Flux's random name, a fixed one keeps stdin pushes
+ * reproducible. Returns the temp directory holding it. */
+static int stage_stdin(char **ret_dir, char **ret_file, struct sl_error *err)
+{
+	_cleanup_free_ char *dir = NULL;
+	int r = sl_mkdtemp("sluice-stdin", &dir, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *file = sl_asprintf("%s/stdin.yaml", dir);
+	_cleanup_close_ int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = sl_error_errno(err, errno, SL_EIO, "staging stdin");
+		sl_rm_rf(dir);
+		return r;
+	}
+	/* Stream, holding back trailing CR/LF until more content proves they
+	 * are not trailing. */
+	char chunk[65536];
+	size_t pending_newlines = 0;
+	char pending[65536];
+	for (;;) {
+		ssize_t n = read(0, chunk, sizeof(chunk));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = sl_error_errno(err, errno, SL_EIO, "reading stdin");
+			break;
+		}
+		if (n == 0)
+			break;
+		size_t end = (size_t)n;
+		while (end && (chunk[end - 1] == '\n' || chunk[end - 1] == '\r'))
+			end--;
+		if (end > 0 && pending_newlines) {
+			if (write(fd, pending, pending_newlines) != (ssize_t)pending_newlines) {
+				r = sl_error_errno(err, errno, SL_EIO, "staging stdin");
+				break;
+			}
+			pending_newlines = 0;
+		}
+		if (end && write(fd, chunk, end) != (ssize_t)end) {
+			r = sl_error_errno(err, errno, SL_EIO, "staging stdin");
+			break;
+		}
+		size_t tail = (size_t)n - end;
+		if (pending_newlines + tail > sizeof(pending)) {
+			/* An absurd run of blank lines: keep them, they are content. */
+			if (write(fd, pending, pending_newlines) < 0)
+				break;
+			pending_newlines = 0;
+		}
+		memcpy(pending + pending_newlines, chunk + end, tail);
+		pending_newlines += tail;
+	}
+	if (r < 0) {
+		sl_rm_rf(dir);
+		return r;
+	}
+	*ret_dir = TAKE_PTR(dir);
+	*ret_file = TAKE_PTR(file);
+	return 0;
+}
+
+static int build_layer(const char *path, int *ret_fd, uint64_t *ret_size,
+                       char ret_digest[SL_DIGEST_STR_LEN], struct sl_error *err)
+{
+	_cleanup_(sl_ignore_freep) struct sl_ignore *ignore = sl_ignore_new();
+	for (size_t i = 0; i < o.ignore_paths.len; i++)
+		sl_ignore_add_lines(ignore, o.ignore_paths.items[i]);
+	for (size_t i = 0; i < o.add_ignore_paths.len; i++)
+		sl_ignore_add_lines(ignore, o.add_ignore_paths.items[i]);
+	struct sl_build_opts bopts = {.ignore = ignore, .resolve_symlinks = o.resolve_symlinks,
+	                              .read_sourceignore = true, .warn = cli_warn};
+	/* The layer lives in an unlinked temp file: streamed out, never held in
+	 * memory, and gone whatever happens. */
+	int fd = open(sl_tmpdir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sl_error_errno(err, errno, SL_EIO, "creating a temporary file in %s",
+		                      sl_tmpdir());
+	int r = sl_artifact_build(path, &bopts, fd, ret_size, ret_digest, err);
+	if (r < 0) {
+		close(fd);
+		return sl_error_wrap(err, r, "building artifact failed");
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static int parse_annotations(struct sl_annotation **ret, size_t *ret_n, struct sl_error *err)
+{
+	char created[32];
+	if (o.reproducible)
+		snprintf(created, sizeof(created), "1970-01-01T00:00:00Z");
+	else
+		sl_time_rfc3339_now(created);
+
+	size_t n = 3;
+	struct sl_annotation *a = sl_xcalloc(3 + o.annotations.len, sizeof(*a));
+	a[0] = (struct sl_annotation){sl_strdup(SL_ANNOTATION_CREATED), sl_strdup(created)};
+	a[1] = (struct sl_annotation){sl_strdup(SL_ANNOTATION_SOURCE), sl_strdup(o.source)};
+	a[2] = (struct sl_annotation){sl_strdup(SL_ANNOTATION_REVISION), sl_strdup(o.revision)};
+	int r = 0;
+	for (size_t i = 0; i < o.annotations.len; i++) {
+		const char *kv = o.annotations.items[i];
+		const char *eq = strchr(kv, '=');
+		/* Flux splits on '=' and wants exactly two parts. */
+		if (!eq || eq == kv || strchr(eq + 1, '=')) {
+			r = sl_error_set(err, SL_EINVAL,
+			                 "invalid annotation %s, must be in the format key=value", kv);
+			break;
+		}
+		_cleanup_free_ char *key = sl_strndup(kv, (size_t)(eq - kv));
+		size_t k = 0;
+		while (k < n && strcmp(a[k].key, key) != 0)
+			k++;
+		if (k == n)
+			a[n++].key = sl_strdup(key);
+		free(a[k].value);
+		a[k].value = sl_strdup(eq + 1);
+	}
+	if (r == 0) {
+		/* An emptied created annotation falls back to the computed time. */
+		if (!*a[0].value) {
+			free(a[0].value);
+			a[0].value = sl_strdup(created);
+		}
+		if (!sl_time_rfc3339_valid(a[0].value))
+			r = sl_error_set(err, SL_EINVAL, "invalid created timestamp \"%s\"",
+			                 a[0].value);
+	}
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			free(a[i].key), free(a[i].value);
+		free(a);
+		return r;
+	}
+	*ret = a;
+	*ret_n = n;
+	return 0;
+}
+
+int cmd_push_artifact(int argc, char **argv, struct sl_error *err)
+{
+	_cleanup_(sl_strv_free) struct sl_strv args = {0};
+	int r = flags_parse(flags, argc, argv, &args, err);
+	if (r < 0)
+		return r;
+	if (g_flags.help) {
+		flags_print_help(cli_find_command("push", "artifact"), flags);
+		return 0;
+	}
+	if (args.len < 1)
+		return sl_error_set(err, SL_EINVAL, "artifact URL is required");
+	if (!*o.source)
+		return sl_error_set(err, SL_EINVAL, "--source is required");
+	if (!*o.revision)
+		return sl_error_set(err, SL_EINVAL, "--revision is required");
+	if (!*o.path)
+		return sl_error_set(err, SL_EINVAL, "invalid path \"\"");
+	if (*o.output && strcmp(o.output, "json") != 0 && strcmp(o.output, "yaml") != 0)
+		return sl_error_set(err, SL_EINVAL,
+		                    "invalid output format \"%s\", must be one of: json, yaml",
+		                    o.output);
+	r = cli_provider_check(o.provider, err);
+	if (r < 0)
+		return r;
+
+	struct sl_oci_ref ref;
+	r = sl_oci_ref_parse(args.items[0], &ref, err);
+	if (r < 0)
+		return r;
+	_cleanup_free_ char *stdin_dir = NULL, *stdin_file = NULL;
+	const char *path = o.path;
+	int fd = -1;
+	struct sl_annotation *annotations = NULL;
+	size_t n_annotations = 0;
+	struct sl_creds creds = {0};
+	struct sl_registry *reg = NULL;
+
+	if (ref.digest) {
+		r = sl_error_set(err, SL_EINVAL,
+		                 "cannot push to a digest reference (%s): give a tag instead",
+		                 ref.text);
+		goto out;
+	}
+	if (strcmp(path, "-") == 0) {
+		r = stage_stdin(&stdin_dir, &stdin_file, err);
+		if (r < 0)
+			goto out;
+		path = stdin_file;
+	} else {
+		struct stat st;
+		if (stat(path, &st) < 0) {
+			r = sl_error_errno(err, errno, SL_EINVAL,
+			                   "invalid path '%s', must point to an existing directory or file",
+			                   path);
+			goto out;
+		}
+	}
+	r = parse_annotations(&annotations, &n_annotations, err);
+	if (r < 0)
+		goto out;
+
+	uint64_t size;
+	char layer_digest[SL_DIGEST_STR_LEN];
+	r = build_layer(path, &fd, &size, layer_digest, err);
+	if (r < 0)
+		goto out;
+
+	r = cli_resolve_creds(&ref, o.creds, o.provider, &creds, err);
+	if (r < 0)
+		goto out;
+	struct sl_registry_opts ropts;
+	cli_registry_opts(&ropts, &creds, o.insecure, o.ca_file);
+	r = sl_registry_new(ref.registry, &ropts, &reg, err);
+	if (r < 0)
+		goto out;
+	if (!*o.output)
+		sl_log_action("pushing artifact to %s", ref.text);
+	struct sl_push_result result;
+	r = sl_artifact_push(reg, &ref, fd, size, layer_digest, annotations, n_annotations, &result,
+	                     err);
+	cli_progress_done();
+	if (r < 0) {
+		sl_error_wrap(err, r, "pushing artifact failed");
+		goto out;
+	}
+	if (result.skipped)
+		sl_log_debug("%s already holds %s: nothing uploaded", ref.text, result.digest);
+	print_result(&ref, result.digest);
+out:
+	if (fd >= 0)
+		close(fd);
+	for (size_t i = 0; i < n_annotations; i++)
+		free(annotations[i].key), free(annotations[i].value);
+	free(annotations);
+	sl_registry_free(reg);
+	sl_creds_clear(&creds);
+	if (stdin_dir)
+		sl_rm_rf(stdin_dir);
+	sl_oci_ref_clear(&ref);
+	flags_free(flags);
+	return r;
+}

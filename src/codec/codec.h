@@ -1,0 +1,87 @@
+/* codec — formats sluice reads and writes: Flux's deterministic tar+gzip
+ * stream, safe tarball extraction, gitignore-style ignore patterns, and the
+ * JSON text rules Go uses (so manifests hash the same as Flux's).
+ *
+ * Ownership: writers and matchers are created with *_new and released with
+ * *_free (NULL-safe). Nothing here prints; warnings reach the caller through
+ * callbacks. Thread-safety: objects are not shared between threads. */
+#ifndef SLUICE_CODEC_H
+#define SLUICE_CODEC_H
+
+#include <sys/stat.h>
+
+#include "base/base.h"
+
+/* ---- tar + gzip writer (Flux's artifact format) ---------------------- */
+
+/* Streams tar entries through gzip into fd while hashing the compressed
+ * bytes, so the layer digest is known the moment the file is complete and
+ * memory stays constant. Headers follow Go's archive/tar as Flux uses it:
+ * USTAR when the name fits, PAX otherwise; uid/gid 0, empty user and group
+ * names, mtime 0, permission bits only. */
+struct sl_tgz_writer;
+
+int sl_tgz_writer_new(int fd, struct sl_tgz_writer **ret, struct sl_error *err);
+int sl_tgz_add_dir(struct sl_tgz_writer *w, const char *name, mode_t mode, struct sl_error *err);
+/* Copies size bytes from src_fd; fails if the file changes size meanwhile. */
+int sl_tgz_add_file(struct sl_tgz_writer *w, const char *name, mode_t mode, int src_fd,
+                    uint64_t size, struct sl_error *err);
+/* Writes the tar trailer and gzip footer. Returns the compressed size and
+ * "sha256:<hex>" digest of everything written to fd. */
+int sl_tgz_finish(struct sl_tgz_writer *w, uint64_t *ret_size, char ret_digest[SL_DIGEST_STR_LEN],
+                  struct sl_error *err);
+void sl_tgz_writer_free(struct sl_tgz_writer *w);
+static inline void sl_tgz_writer_freep(struct sl_tgz_writer **w) { sl_tgz_writer_free(*w); }
+
+/* ---- safe extraction ------------------------------------------------- */
+
+struct sl_extract_limits {
+	uint64_t max_total_bytes; /* sum of regular file sizes; 0 = no cap */
+	uint64_t max_entries;     /* 0 = no cap */
+};
+
+/* Called for entries that are skipped rather than extracted (symlinks). */
+typedef void (*sl_extract_warn_fn)(void *userdata, const char *fmt, ...);
+
+/* Extracts the gzip-compressed tarball read from tgz_fd into dest_dir, which must
+ * be an empty directory sluice created (so nothing in it can be a symlink
+ * planted by someone else). Names are validated: no absolute paths, no ".."
+ * components, no backslashes; symlinks are skipped and reported through
+ * warn; hard links, devices and FIFOs are refused. On error dest_dir may
+ * hold partial content: the caller owns cleaning it. */
+int sl_tar_extract(int tgz_fd, const char *dest_dir,
+                   const struct sl_extract_limits *limits, sl_extract_warn_fn warn,
+                   void *userdata, struct sl_error *err);
+
+/* Reads the first bytes of a file to tell gzip from anything else. */
+bool sl_is_gzip_file(const char *path);
+
+/* ---- ignore patterns (gitignore syntax, Flux's matcher) -------------- */
+
+/* Patterns are matched last to first and the first match decides, as in
+ * Flux's sourceignore (a go-git fork); excluded directories are still walked
+ * so a later "!pattern" can re-include a file inside them. */
+struct sl_ignore;
+
+struct sl_ignore *sl_ignore_new(void);
+/* Adds newline-separated patterns; comments and blank lines are skipped. */
+void sl_ignore_add_lines(struct sl_ignore *ig, const char *text);
+/* path is relative to the root, '/'-separated, without "./"; the root
+ * itself never matches. */
+bool sl_ignore_match(const struct sl_ignore *ig, const char *path, bool is_dir);
+/* True when some pattern re-includes ("!"): excluded directories must then
+ * still be walked. */
+bool sl_ignore_has_inclusion(const struct sl_ignore *ig);
+void sl_ignore_free(struct sl_ignore *ig);
+static inline void sl_ignore_freep(struct sl_ignore **ig) { sl_ignore_free(*ig); }
+
+/* Go's filepath.Match for one path component; malformed patterns never match. */
+bool sl_glob_match(const char *pattern, const char *name);
+
+/* ---- JSON text as Go's encoding/json writes it ----------------------- */
+
+/* Appends s as a JSON string literal with Go's escaping: <, >, & as \u003c,
+ * \u003e, \u0026; U+2028/2029 escaped; invalid UTF-8 as \ufffd. */
+int sl_json_append_go_string(struct sl_buf *b, const char *s);
+
+#endif

@@ -1,0 +1,281 @@
+/* gitignore patterns with the semantics of Flux's sourceignore matcher
+ * (fluxcd/pkg/sourceignore, a go-git fork): simple patterns match any path
+ * component, patterns with a '/' match component by component with "**"
+ * spanning directories, the last matching pattern decides. */
+#include <string.h>
+
+#include "codec/codec.h"
+
+struct pattern {
+	char **segments; /* split on '/'; a leading "" anchors at the root */
+	size_t n;
+	bool inclusion;
+	bool dir_only;
+	bool is_glob;
+};
+
+struct sl_ignore {
+	struct pattern *patterns;
+	size_t n;
+};
+
+struct sl_ignore *sl_ignore_new(void)
+{
+	return sl_xcalloc(1, sizeof(struct sl_ignore));
+}
+
+void sl_ignore_free(struct sl_ignore *ig)
+{
+	if (!ig)
+		return;
+	for (size_t i = 0; i < ig->n; i++) {
+		for (size_t k = 0; k < ig->patterns[i].n; k++)
+			free(ig->patterns[i].segments[k]);
+		free(ig->patterns[i].segments);
+	}
+	free(ig->patterns);
+	free(ig);
+}
+
+static void add_pattern(struct sl_ignore *ig, const char *line, size_t len)
+{
+	_cleanup_free_ char *p = sl_strndup(line, len);
+	struct pattern pat = {0};
+	char *s = p;
+	if (*s == '!') {
+		pat.inclusion = true;
+		s++;
+	}
+	size_t n = strlen(s);
+	if (!sl_endswith(s, "\\ "))
+		while (n && s[n - 1] == ' ')
+			s[--n] = '\0';
+	if (n && s[n - 1] == '/') {
+		pat.dir_only = true;
+		s[--n] = '\0';
+	}
+	pat.is_glob = strchr(s, '/') != NULL;
+	for (char *seg = s;;) {
+		char *slash = strchr(seg, '/');
+		pat.segments = sl_xrealloc(pat.segments, (pat.n + 1) * sizeof(char *));
+		pat.segments[pat.n++] = slash ? sl_strndup(seg, (size_t)(slash - seg)) : sl_strdup(seg);
+		if (!slash)
+			break;
+		seg = slash + 1;
+	}
+	ig->patterns = sl_xrealloc(ig->patterns, (ig->n + 1) * sizeof(*ig->patterns));
+	ig->patterns[ig->n++] = pat;
+}
+
+void sl_ignore_add_lines(struct sl_ignore *ig, const char *text)
+{
+	for (const char *line = text; *line;) {
+		const char *eol = strchr(line, '\n');
+		size_t len = eol ? (size_t)(eol - line) : strlen(line);
+		size_t trimmed = len;
+		if (trimmed && line[trimmed - 1] == '\r')
+			trimmed--;
+		bool blank = true;
+		for (size_t i = 0; i < trimmed; i++)
+			if (line[i] != ' ' && line[i] != '\t')
+				blank = false;
+		if (!blank && line[0] != '#')
+			add_pattern(ig, line, trimmed);
+		if (!eol)
+			break;
+		line = eol + 1;
+	}
+}
+
+/* Matches one bracket expression of Go's filepath.Match at *pp against c.
+ * Returns 1 match, 0 no match, -1 malformed. */
+static int match_class(const char **pp, unsigned char c)
+{
+	const char *p = *pp;
+	bool negated = false;
+	if (*p == '^') {
+		negated = true;
+		p++;
+	}
+	bool matched = false;
+	int count = 0;
+	for (;;) {
+		if (*p == ']' && count > 0) {
+			p++;
+			break;
+		}
+		if (!*p)
+			return -1;
+		unsigned char lo = (unsigned char)*p;
+		if (lo == '\\') {
+			p++;
+			if (!*p)
+				return -1;
+			lo = (unsigned char)*p;
+		}
+		p++;
+		unsigned char hi = lo;
+		if (*p == '-' && p[1] != ']') {
+			p++;
+			if (!*p)
+				return -1;
+			hi = (unsigned char)*p;
+			if (hi == '\\') {
+				p++;
+				if (!*p)
+					return -1;
+				hi = (unsigned char)*p;
+			}
+			p++;
+		}
+		if (lo <= c && c <= hi)
+			matched = true;
+		count++;
+	}
+	*pp = p;
+	return matched != negated;
+}
+
+/* Go's filepath.Match for a single component (no '/' in name). Multi-byte
+ * UTF-8 is compared byte-wise except '?', which consumes one character. */
+static int glob(const char *p, const char *n)
+{
+	while (*p) {
+		switch (*p) {
+		case '*':
+			while (*p == '*')
+				p++;
+			if (!*p)
+				return strchr(n, '/') ? 0 : 1;
+			for (const char *t = n;; t++) {
+				int r = glob(p, t);
+				if (r != 0)
+					return r;
+				if (!*t || *t == '/')
+					return 0;
+			}
+		case '?':
+			if (!*n || *n == '/')
+				return 0;
+			n++;
+			while (((unsigned char)*n & 0xc0) == 0x80)
+				n++;
+			p++;
+			break;
+		case '[': {
+			if (!*n || *n == '/')
+				return 0;
+			p++;
+			int r = match_class(&p, (unsigned char)*n);
+			if (r < 0)
+				return -1;
+			if (r == 0)
+				return 0;
+			n++;
+			break;
+		}
+		case '\\':
+			p++;
+			if (!*p)
+				return -1;
+			/* fallthrough */
+		default:
+			if (*p != *n)
+				return 0;
+			p++;
+			n++;
+		}
+	}
+	return *n == '\0';
+}
+
+bool sl_glob_match(const char *pattern, const char *name)
+{
+	return glob(pattern, name) == 1;
+}
+
+static bool simple_match(const struct pattern *pat, char **path, size_t n, bool is_dir)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (!sl_glob_match(pat->segments[0], path[i]))
+			continue;
+		if (pat->dir_only && !is_dir && i == n - 1)
+			return false;
+		return true;
+	}
+	return false;
+}
+
+static bool glob_match(const struct pattern *pat, char **path, size_t n, bool is_dir)
+{
+	bool matched = false, traverse = false;
+	size_t at = 0;
+	for (size_t i = 0; i < pat->n; i++) {
+		const char *seg = pat->segments[i];
+		if (!*seg) {
+			traverse = false;
+			continue;
+		}
+		if (strcmp(seg, "**") == 0) {
+			if (i == pat->n - 1)
+				break;
+			traverse = true;
+			continue;
+		}
+		if (strstr(seg, "**"))
+			return false;
+		if (at == n)
+			return false;
+		if (traverse) {
+			traverse = false;
+			while (at < n) {
+				const char *e = path[at++];
+				if (sl_glob_match(seg, e)) {
+					matched = true;
+					break;
+				} else if (at == n) {
+					matched = false;
+				}
+			}
+		} else {
+			if (!sl_glob_match(seg, path[at]))
+				return false;
+			matched = true;
+			at++;
+		}
+	}
+	if (matched && pat->dir_only && !is_dir && at == n)
+		matched = false;
+	return matched;
+}
+
+bool sl_ignore_has_inclusion(const struct sl_ignore *ig)
+{
+	for (size_t i = 0; ig && i < ig->n; i++)
+		if (ig->patterns[i].inclusion)
+			return true;
+	return false;
+}
+
+bool sl_ignore_match(const struct sl_ignore *ig, const char *path, bool is_dir)
+{
+	if (!ig || !ig->n || !*path || strcmp(path, ".") == 0)
+		return false;
+	_cleanup_free_ char *copy = sl_strdup(path);
+	char *parts[256];
+	size_t n = 0;
+	for (char *save = NULL, *tok = strtok_r(copy, "/", &save); tok;
+	     tok = strtok_r(NULL, "/", &save)) {
+		if (n == SL_ARRAY_SIZE(parts))
+			break;
+		parts[n++] = tok;
+	}
+	for (size_t i = ig->n; i-- > 0;) {
+		const struct pattern *pat = &ig->patterns[i];
+		bool hit = pat->is_glob ? glob_match(pat, parts, n, is_dir)
+		                        : simple_match(pat, parts, n, is_dir);
+		if (hit)
+			return !pat->inclusion;
+	}
+	return false;
+}

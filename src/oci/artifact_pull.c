@@ -1,0 +1,261 @@
+/* Pull: manifest (digest checked) -> content layer streamed to an unlinked
+ * temp file with its digest checked -> extracted into a staging directory
+ * inside the output -> merged into place. Nothing reaches the output
+ * directory before every check has passed. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "oci/oci.h"
+
+void sl_pull_result_clear(struct sl_pull_result *p)
+{
+	free(p->source);
+	free(p->revision);
+	free(p->created);
+	*p = (struct sl_pull_result){0};
+}
+
+static const struct sl_descriptor *content_layer(const struct sl_manifest *m,
+                                                 struct sl_error *err)
+{
+	if (m->n_layers == 0) {
+		sl_error_set(err, SL_EINVAL, "no layers found in artifact");
+		return NULL;
+	}
+	static const char *const accepted[] = {SL_MT_FLUX_CONTENT, SL_MT_OCI_LAYER_GZIP,
+	                                       SL_MT_DOCKER_LAYER_GZIP};
+	for (size_t k = 0; k < SL_ARRAY_SIZE(accepted); k++)
+		for (size_t i = 0; i < m->n_layers; i++)
+			if (strcmp(m->layers[i].media_type, accepted[k]) == 0)
+				return &m->layers[i];
+	sl_error_set(err, SL_EINVAL,
+	             "no layer of type %s found in artifact (first layer is %s)",
+	             SL_MT_FLUX_CONTENT, m->layers[0].media_type);
+	return NULL;
+}
+
+static char *annotation(const struct sl_manifest *m, const char *key)
+{
+	const char *v = json_string_value(json_object_get(m->annotations, key));
+	return v && *v ? sl_strdup(v) : NULL;
+}
+
+static int fetch_manifest(struct sl_registry *r, const struct sl_oci_ref *ref,
+                          struct sl_manifest *ret, char ret_digest[SL_DIGEST_STR_LEN],
+                          struct sl_error *err)
+{
+	_cleanup_buf_ struct sl_buf body;
+	sl_buf_init(&body, SL_MAX_MANIFEST_BYTES);
+	_cleanup_free_ char *content_type = NULL;
+	const char *reference = sl_oci_ref_reference(ref);
+	int rc = sl_registry_manifest_get(r, ref->repository, reference, &body, &content_type,
+	                                  ret_digest, err);
+	if (rc < 0)
+		return rc;
+	rc = sl_manifest_parse(body.data, body.len, content_type, ret, err);
+	if (rc == SL_EUNSUPPORTED) {
+		/* An index: follow its linux/amd64 (or only) child, as Flux does. */
+		char child[SL_DIGEST_STR_LEN];
+		rc = sl_index_pick(body.data, body.len, child, err);
+		if (rc < 0)
+			return sl_error_wrap(err, rc, "manifest %s", reference);
+		free(content_type);
+		content_type = NULL;
+		rc = sl_registry_manifest_get(r, ref->repository, child, &body, &content_type,
+		                              ret_digest, err);
+		if (rc < 0)
+			return rc;
+		rc = sl_manifest_parse(body.data, body.len, content_type, ret, err);
+	}
+	if (rc < 0)
+		return sl_error_wrap(err, rc, "manifest %s", reference);
+	return 0;
+}
+
+static void warn_bridge(void *userdata, const char *fmt, ...)
+{
+	const struct sl_pull_opts *opts = userdata;
+	if (!opts->warn)
+		return;
+	char line[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	opts->warn(opts->userdata, "%s", line);
+}
+
+/* Refuses merges that would replace a directory by a file or the reverse:
+ * checked for the whole tree before anything moves. */
+static int check_merge(int src_dir, int dst_dir, const char *rel, struct sl_error *err)
+{
+	int fd = dup(src_dir);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return sl_error_errno(err, errno, SL_EIO, "reading staged content");
+	}
+	/* dup() shares the read position with the caller's fd: start over. */
+	rewinddir(d);
+	int r = 0;
+	struct dirent *de;
+	while (r == 0 && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		struct stat s, t;
+		if (fstatat(dirfd(d), de->d_name, &s, AT_SYMLINK_NOFOLLOW) < 0) {
+			r = sl_error_errno(err, errno, SL_EIO, "reading staged %s", de->d_name);
+			break;
+		}
+		if (fstatat(dst_dir, de->d_name, &t, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		_cleanup_free_ char *path = rel ? sl_asprintf("%s/%s", rel, de->d_name)
+		                                : sl_strdup(de->d_name);
+		if (S_ISDIR(s.st_mode) != S_ISDIR(t.st_mode) || S_ISLNK(t.st_mode)) {
+			r = sl_error_set(err, SL_EIO,
+			                 "%s already exists in the output directory as a %s", path,
+			                 S_ISLNK(t.st_mode)  ? "symlink"
+			                 : S_ISDIR(t.st_mode) ? "directory"
+			                                      : "file");
+			break;
+		}
+		if (S_ISDIR(s.st_mode)) {
+			int a = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int b = openat(dst_dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (a < 0 || b < 0)
+				r = sl_error_errno(err, errno, SL_EIO, "opening %s", path);
+			else
+				r = check_merge(a, b, path, err);
+			if (a >= 0)
+				close(a);
+			if (b >= 0)
+				close(b);
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+static int merge(int src_dir, int dst_dir, struct sl_error *err)
+{
+	int fd = dup(src_dir);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return sl_error_errno(err, errno, SL_EIO, "reading staged content");
+	}
+	/* dup() shares the read position with the caller's fd: start over. */
+	rewinddir(d);
+	int r = 0;
+	struct dirent *de;
+	while (r == 0 && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		struct stat t;
+		bool dst_is_dir = fstatat(dst_dir, de->d_name, &t, AT_SYMLINK_NOFOLLOW) == 0 &&
+		                  S_ISDIR(t.st_mode);
+		if (dst_is_dir) {
+			int a = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int b = openat(dst_dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (a < 0 || b < 0)
+				r = sl_error_errno(err, errno, SL_EIO, "opening %s", de->d_name);
+			else
+				r = merge(a, b, err);
+			if (a >= 0)
+				close(a);
+			if (b >= 0)
+				close(b);
+		} else if (renameat(dirfd(d), de->d_name, dst_dir, de->d_name) < 0) {
+			r = sl_error_errno(err, errno, SL_EIO, "moving %s into place", de->d_name);
+		}
+	}
+	closedir(d);
+	return r;
+}
+
+static int extract_and_merge(int tgz_fd, const char *out_dir, const struct sl_pull_opts *opts,
+                             struct sl_error *err)
+{
+	int rc = sl_mkdir_p(out_dir, 0755, err);
+	if (rc < 0)
+		return rc;
+	_cleanup_free_ char *staging = sl_asprintf("%s/.sluice-pull-XXXXXX", out_dir);
+	if (!mkdtemp(staging))
+		return sl_error_errno(err, errno, SL_EIO, "creating a staging directory in %s",
+		                      out_dir);
+	struct sl_extract_limits limits = {.max_total_bytes = opts->max_extract_bytes,
+	                                   .max_entries = 1000000};
+	rc = sl_tar_extract(tgz_fd, staging, &limits, warn_bridge, (void *)opts, err);
+	if (rc == 0) {
+		_cleanup_close_ int src = open(staging, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		_cleanup_close_ int dst = open(out_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (src < 0 || dst < 0)
+			rc = sl_error_errno(err, errno, SL_EIO, "opening %s", out_dir);
+		else
+			rc = check_merge(src, dst, NULL, err);
+		if (rc == 0)
+			rc = merge(src, dst, err);
+	} else {
+		sl_error_wrap(err, rc, "extracting");
+	}
+	sl_rm_rf(staging);
+	return rc;
+}
+
+int sl_artifact_pull(struct sl_registry *r, const struct sl_oci_ref *ref, const char *out_dir,
+                     const struct sl_pull_opts *opts, struct sl_pull_result *ret,
+                     struct sl_error *err)
+{
+	struct sl_manifest m = {0};
+	char digest[SL_DIGEST_STR_LEN];
+	int rc = fetch_manifest(r, ref, &m, digest, err);
+	if (rc < 0)
+		return rc;
+	const struct sl_descriptor *layer = content_layer(&m, err);
+	if (!layer) {
+		sl_manifest_clear(&m);
+		return SL_EINVAL;
+	}
+	if (opts->max_layer_bytes && layer->size > opts->max_layer_bytes) {
+		rc = sl_error_set(err, SL_ELIMIT,
+		                  "layer %s is %llu bytes, more than the limit of %llu (--max-size)",
+		                  layer->digest, (unsigned long long)layer->size,
+		                  (unsigned long long)opts->max_layer_bytes);
+		sl_manifest_clear(&m);
+		return rc;
+	}
+
+	/* An unlinked temp file: nothing to clean up whatever happens. */
+	_cleanup_free_ char *tmp = sl_asprintf("%s/sluice-layer-XXXXXX", sl_tmpdir());
+	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
+		rc = sl_error_errno(err, errno, SL_EIO, "creating a temporary file in %s",
+		                    sl_tmpdir());
+		sl_manifest_clear(&m);
+		return rc;
+	}
+	unlink(tmp);
+	rc = sl_registry_blob_fetch(r, ref->repository, layer->digest, layer->size, fd, err);
+	unsigned char magic[2] = {0};
+	if (rc == 0 && (pread(fd, magic, 2, 0) != 2 || magic[0] != 0x1f || magic[1] != 0x8b))
+		rc = sl_error_set(err, SL_EINVAL, "layer %s is not gzip-compressed", layer->digest);
+	if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
+		rc = sl_error_errno(err, errno, SL_EIO, "rewinding the downloaded layer");
+	if (rc == 0)
+		rc = extract_and_merge(fd, out_dir, opts, err);
+	if (rc == 0) {
+		*ret = (struct sl_pull_result){
+			.source = annotation(&m, SL_ANNOTATION_SOURCE),
+			.revision = annotation(&m, SL_ANNOTATION_REVISION),
+			.created = annotation(&m, SL_ANNOTATION_CREATED),
+		};
+		snprintf(ret->digest, sizeof(ret->digest), "%s", digest);
+	}
+	sl_manifest_clear(&m);
+	return rc;
+}

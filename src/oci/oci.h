@@ -1,0 +1,238 @@
+/* oci — the OCI side of sluice: references, Flux's artifact format,
+ * manifests, a registry client over libcurl with docker-compatible auth,
+ * and the push/pull of artifacts built on them.
+ *
+ * Ownership: structs filled by the parse and new functions are released
+ * with the matching free or clear function (NULL-safe). A struct sl_registry owns one curl handle and
+ * so one connection pool; it is not thread-safe, use one per thread.
+ * Nothing here prints; progress and warnings go through callbacks. */
+#ifndef SLUICE_OCI_H
+#define SLUICE_OCI_H
+
+#include <jansson.h>
+
+#include "base/base.h"
+#include "codec/codec.h"
+
+/* ---- media types and caps -------------------------------------------- */
+
+#define SL_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
+#define SL_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
+#define SL_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
+#define SL_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
+#define SL_MT_FLUX_CONFIG "application/vnd.cncf.flux.config.v1+json"
+#define SL_MT_FLUX_CONTENT "application/vnd.cncf.flux.content.v1.tar+gzip"
+#define SL_MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define SL_MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
+
+#define SL_ANNOTATION_CREATED "org.opencontainers.image.created"
+#define SL_ANNOTATION_SOURCE "org.opencontainers.image.source"
+#define SL_ANNOTATION_REVISION "org.opencontainers.image.revision"
+
+#define SL_MAX_MANIFEST_BYTES (4 * 1024 * 1024)
+#define SL_MAX_TOKEN_RESPONSE_BYTES (64 * 1024)
+#define SL_MAX_ERROR_BODY_BYTES (64 * 1024)
+#define SL_MAX_HELPER_OUTPUT_BYTES (64 * 1024)
+#define SL_MAX_DOCKER_CONFIG_BYTES (4 * 1024 * 1024)
+#define SL_MAX_SOURCEIGNORE_BYTES (1024 * 1024)
+
+/* ---- references ------------------------------------------------------- */
+
+/* oci://host[:port]/path[:tag][@sha256:hex] */
+struct sl_oci_ref {
+	char *registry;   /* "127.0.0.1:5000", "index.docker.io" */
+	char *repository; /* "manifests/podinfo", "library/nginx" */
+	char *tag;        /* "latest" when neither tag nor digest was given */
+	char *digest;     /* "sha256:<hex>" or NULL */
+	char *text;       /* as typed, without "oci://" */
+};
+
+/* require_repo_only: a tag or digest is an error (list). */
+int sl_oci_ref_parse(const char *url, struct sl_oci_ref *ret, struct sl_error *err);
+void sl_oci_ref_clear(struct sl_oci_ref *ref);
+/* "registry/repository" */
+char *sl_oci_ref_repo_name(const struct sl_oci_ref *ref);
+/* The tag or digest to ask the registry for: digest wins over tag. */
+const char *sl_oci_ref_reference(const struct sl_oci_ref *ref);
+
+/* ---- manifests -------------------------------------------------------- */
+
+struct sl_descriptor {
+	char *media_type;
+	char *digest;
+	uint64_t size;
+};
+
+struct sl_manifest {
+	char *media_type;
+	struct sl_descriptor config;
+	struct sl_descriptor *layers;
+	size_t n_layers;
+	json_t *annotations; /* object, possibly empty; owned */
+};
+
+/* Flux's config blob since v2.9 (ggcr ≥ 0.21.6): the empty image config. */
+extern const char SL_FLUX_CONFIG_BLOB[];
+
+struct sl_annotation {
+	char *key;
+	char *value;
+};
+
+/* Serialises an image manifest exactly as Go's encoding/json writes ggcr's
+ * v1.Manifest (compact, Flux's field order, annotation keys sorted). */
+int sl_manifest_build(const struct sl_descriptor *config, const struct sl_descriptor *layer,
+                      const struct sl_annotation *annotations, size_t n_annotations,
+                      struct sl_buf *out);
+/* Parses an image manifest. content_type (from the response) is used when
+ * the document has no mediaType. Indexes are refused with SL_EUNSUPPORTED. */
+int sl_manifest_parse(const char *data, size_t len, const char *content_type,
+                      struct sl_manifest *ret, struct sl_error *err);
+void sl_manifest_clear(struct sl_manifest *m);
+/* For an index: the digest of the linux/amd64 child, or the only child. */
+int sl_index_pick(const char *data, size_t len, char ret_digest[SL_DIGEST_STR_LEN],
+                  struct sl_error *err);
+bool sl_media_type_is_index(const char *media_type);
+
+/* ---- credentials ------------------------------------------------------ */
+
+struct sl_creds {
+	char *username;
+	char *password;
+	char *identity_token; /* refresh token from a helper or "identitytoken" */
+	char *registry_token; /* sent as Bearer as is (--creds without ':') */
+};
+
+void sl_creds_clear(struct sl_creds *c);
+bool sl_creds_empty(const struct sl_creds *c);
+/* Flux's --creds: "user:pass" is Basic, a string without ':' is a registry
+ * token, "user:" means anonymous. */
+void sl_creds_from_flag(const char *flag, struct sl_creds *ret);
+/* Docker's keychain: $DOCKER_CONFIG/config.json or ~/.docker/config.json,
+ * credHelpers, credsStore (docker-credential-<name> get) and auths, tried
+ * for "registry/repository" then "registry". Absent config is anonymous. */
+int sl_creds_from_docker_config(const struct sl_oci_ref *ref, struct sl_creds *ret,
+                                struct sl_error *err);
+/* The parsing half, for tests and fuzzing: looks key up in a config.json
+ * text without running helpers; *ret_helper gets a helper name if one is
+ * configured for key (caller frees). */
+int sl_docker_config_lookup(const char *json_text, size_t len, const char *key,
+                            struct sl_creds *ret, char **ret_helper, struct sl_error *err);
+
+/* ---- WWW-Authenticate ------------------------------------------------- */
+
+struct sl_auth_challenge {
+	char *scheme; /* lowercased: "basic", "bearer" */
+	char *realm;
+	char *service;
+	char *scope;
+	char *error;
+};
+
+/* Parses the first challenge of a header value (RFC 7235 auth-params with
+ * quoted strings). */
+int sl_auth_challenge_parse(const char *header, struct sl_auth_challenge *ret,
+                            struct sl_error *err);
+void sl_auth_challenge_clear(struct sl_auth_challenge *c);
+
+/* ---- registry client -------------------------------------------------- */
+
+typedef void (*sl_progress_fn)(void *userdata, const char *what, uint64_t done, uint64_t total);
+
+struct sl_registry_opts {
+	const struct sl_creds *creds; /* NULL or empty: anonymous */
+	bool insecure;                /* skip TLS verification, allow plain HTTP */
+	const char *ca_file;          /* PEM CA added to the system trust store */
+	int64_t timeout_ms;           /* whole-command deadline; 0 = none */
+	const char *user_agent;
+	sl_progress_fn progress;
+	void *progress_userdata;
+	int max_retries; /* for 429, 5xx and dropped connections; default 3 */
+};
+
+struct sl_registry;
+
+int sl_registry_new(const char *host, const struct sl_registry_opts *opts,
+                    struct sl_registry **ret, struct sl_error *err);
+void sl_registry_free(struct sl_registry *r);
+static inline void sl_registry_freep(struct sl_registry **r) { sl_registry_free(*r); }
+
+/* HEAD a manifest: SL_ENOTFOUND when absent. ret_digest from the
+ * Docker-Content-Digest header (falls back to a GET when missing). */
+int sl_registry_manifest_head(struct sl_registry *r, const char *repo, const char *reference,
+                              char ret_digest[SL_DIGEST_STR_LEN], struct sl_error *err);
+/* GET a manifest into out (capped at SL_MAX_MANIFEST_BYTES); ret_digest is
+ * the sha256 of the bytes received; when reference is a digest, they must
+ * match it. ret_content_type may be NULL. */
+int sl_registry_manifest_get(struct sl_registry *r, const char *repo, const char *reference,
+                             struct sl_buf *out, char **ret_content_type,
+                             char ret_digest[SL_DIGEST_STR_LEN], struct sl_error *err);
+int sl_registry_manifest_put(struct sl_registry *r, const char *repo, const char *reference,
+                             const char *media_type, const void *data, size_t len,
+                             struct sl_error *err);
+int sl_registry_blob_exists(struct sl_registry *r, const char *repo, const char *digest,
+                            bool *ret_exists, struct sl_error *err);
+/* Uploads size bytes read from fd (from its start) as blob digest:
+ * monolithic below a threshold, chunked above. */
+int sl_registry_blob_upload_fd(struct sl_registry *r, const char *repo, const char *digest,
+                               int fd, uint64_t size, struct sl_error *err);
+int sl_registry_blob_upload_bytes(struct sl_registry *r, const char *repo, const char *digest,
+                                  const void *data, size_t len, struct sl_error *err);
+/* Streams a blob into fd, verifying size and digest as it arrives. */
+int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *digest,
+                           uint64_t expected_size, int fd, struct sl_error *err);
+
+/* ---- artifacts (Flux's format) ---------------------------------------- */
+
+/* Flux's default --ignore-paths. */
+extern const char SL_DEFAULT_IGNORE_PATHS[];
+
+typedef void (*sl_warn_fn)(void *userdata, const char *fmt, ...);
+
+struct sl_build_opts {
+	struct sl_ignore *ignore; /* may be NULL; .sourceignore lines are added to it */
+	bool resolve_symlinks;
+	bool read_sourceignore; /* honour <dir>/.sourceignore */
+	sl_warn_fn warn;        /* skipped symlinks and other notes */
+	void *userdata;
+};
+
+/* Writes the tar+gzip of path (directory or file) to out_fd. */
+int sl_artifact_build(const char *path, const struct sl_build_opts *opts, int out_fd,
+                      uint64_t *ret_size, char ret_digest[SL_DIGEST_STR_LEN],
+                      struct sl_error *err);
+
+struct sl_push_result {
+	char digest[SL_DIGEST_STR_LEN]; /* manifest digest */
+	bool skipped;                   /* the registry already had this manifest */
+};
+
+/* Uploads config, layer (from layer_fd) and manifest for ref. */
+int sl_artifact_push(struct sl_registry *r, const struct sl_oci_ref *ref, int layer_fd,
+                     uint64_t layer_size, const char *layer_digest,
+                     const struct sl_annotation *annotations, size_t n_annotations,
+                     struct sl_push_result *ret, struct sl_error *err);
+
+struct sl_pull_opts {
+	uint64_t max_layer_bytes;   /* compressed size cap */
+	uint64_t max_extract_bytes; /* extracted size cap */
+	sl_warn_fn warn;
+	void *userdata;
+};
+
+struct sl_pull_result {
+	char digest[SL_DIGEST_STR_LEN]; /* manifest digest */
+	char *source;                   /* annotations, may be NULL */
+	char *revision;
+	char *created;
+};
+void sl_pull_result_clear(struct sl_pull_result *p);
+
+/* Fetches ref's manifest and content layer, verifies every digest, and only
+ * then merges the extracted files into out_dir (created if missing). A
+ * failure leaves out_dir as it was. */
+int sl_artifact_pull(struct sl_registry *r, const struct sl_oci_ref *ref, const char *out_dir,
+                     const struct sl_pull_opts *opts, struct sl_pull_result *ret,
+                     struct sl_error *err);
+
+#endif
