@@ -291,6 +291,7 @@ int cmd_push_artifact(int argc, char **argv, struct sl_error *err)
 		goto out;
 	struct sl_registry_opts ropts;
 	cli_registry_opts(&ropts, &creds, o.insecure, o.ca_file);
+	ropts.push = true;
 	r = sl_registry_new(ref.registry, &ropts, &reg, err);
 	if (r < 0)
 		goto out;

@@ -148,6 +148,7 @@ struct sl_registry_opts {
 	sl_progress_fn progress;
 	void *progress_userdata;
 	int max_retries; /* for 429, 5xx and dropped connections; default 3 */
+	bool push;       /* ask for push access from the first request: one token, not two */
 };
 
 struct sl_registry;

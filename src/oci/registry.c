@@ -1,918 +1,70 @@
-/* The registry client: the distribution API over one libcurl easy handle
- * (so one connection pool, HTTP/2 where TLS offers it), with docker's auth
- * dance — ping /v2/, Basic or Bearer from the challenge, tokens cached per
- * scope and refreshed when a 401 asks for a wider one — and retries with
- * backoff on 429, 5xx and dropped connections. */
-#include <arpa/inet.h>
-#include <curl/curl.h>
+/* The distribution API on top of the transport: manifests and blobs,
+ * monolithic or chunked uploads, downloads verified while they stream. */
 #include <errno.h>
-#include <openssl/ssl.h>
-#include <openssl/x509.h>
 #include <string.h>
-#include <strings.h>
-#include <time.h>
 
-#include "config.h"
 #include "oci/oci.h"
 #include "oci/registry_internal.h"
-
-#define MONOLITHIC_MAX (32ull * 1024 * 1024)
-#define CHUNK_SIZE (32ull * 1024 * 1024)
-#define MAX_TOKENS 8
-#define MAX_HEADER_VALUE 8192
 
 static const char manifest_accept[] =
 	"Accept: " SL_MT_OCI_MANIFEST ", " SL_MT_OCI_INDEX ", " SL_MT_DOCKER_MANIFEST
 	", " SL_MT_DOCKER_LIST;
 
-enum auth_kind { AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
-
-struct token {
-	char *scope;
-	char *value;
-};
-
-struct sl_registry {
-	char *host;
-	char *base_url; /* scheme://host, fixed by the first ping */
-	CURL *curl;
-	struct sl_registry_opts opts;
-	struct sl_creds creds;
-	char *ca_file;
-	char *user_agent;
-	int64_t deadline_ms; /* monotonic; 0 = none */
-	bool pinged;
-	enum auth_kind auth;
-	struct sl_auth_challenge challenge;
-	struct token tokens[MAX_TOKENS];
-	size_t n_tokens;
-};
-
-struct response {
-	long status;
-	char *location;
-	char *content_type;
-	char *docker_digest;
-	char *www_authenticate;
-	char *retry_after;
-};
-
-static void response_clear(struct response *rs)
+/* A client that will push asks for push access on reads too, so one token
+ * serves the whole conversation. */
+static char *scope_of(struct sl_registry *r, const char *repo, bool push)
 {
-	free(rs->location);
-	free(rs->content_type);
-	free(rs->docker_digest);
-	free(rs->www_authenticate);
-	free(rs->retry_after);
-	*rs = (struct response){0};
-}
-
-/* ---- curl plumbing ---------------------------------------------------- */
-
-static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
-{
-	struct response *rs = userdata;
-	size_t len = size * nmemb;
-	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-		/* A new response (after a redirect or 100-continue): start over. */
-		response_clear(rs);
-		return len;
-	}
-	const char *colon = memchr(data, ':', len);
-	if (!colon)
-		return len;
-	size_t name_len = (size_t)(colon - data);
-	const char *v = colon + 1;
-	size_t vlen = len - name_len - 1;
-	while (vlen && (*v == ' ' || *v == '\t'))
-		v++, vlen--;
-	while (vlen && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' || v[vlen - 1] == ' '))
-		vlen--;
-	if (vlen > MAX_HEADER_VALUE)
-		return len;
-	static const struct {
-		const char *name;
-		size_t off;
-	} wanted[] = {
-		{"location", offsetof(struct response, location)},
-		{"content-type", offsetof(struct response, content_type)},
-		{"docker-content-digest", offsetof(struct response, docker_digest)},
-		{"www-authenticate", offsetof(struct response, www_authenticate)},
-		{"retry-after", offsetof(struct response, retry_after)},
-	};
-	for (size_t i = 0; i < SL_ARRAY_SIZE(wanted); i++) {
-		if (strlen(wanted[i].name) == name_len &&
-		    strncasecmp(data, wanted[i].name, name_len) == 0) {
-			char **slot = (char **)((char *)rs + wanted[i].off);
-			/* Keep the first challenge when several are sent. */
-			if (*slot && wanted[i].off == offsetof(struct response, www_authenticate))
-				break;
-			free(*slot);
-			*slot = sl_strndup(v, vlen);
-			break;
-		}
-	}
-	return len;
-}
-
-static size_t on_body_to_buf(char *data, size_t size, size_t nmemb, void *userdata)
-{
-	struct sl_buf *b = userdata;
-	size_t len = size * nmemb;
-	/* Returning less than len aborts the transfer: that is how caps bite. */
-	return sl_buf_append(b, data, len) < 0 ? 0 : len;
-}
-
-static size_t on_body_discard(char *data, size_t size, size_t nmemb, void *userdata)
-{
-	(void)data, (void)userdata;
-	return size * nmemb;
-}
-
-struct fd_source {
-	int fd;
-	uint64_t offset;
-	uint64_t left;
-};
-
-static size_t on_read_fd(char *buffer, size_t size, size_t nitems, void *userdata)
-{
-	struct fd_source *src = userdata;
-	size_t want = size * nitems;
-	if (want > src->left)
-		want = (size_t)src->left;
-	if (!want)
-		return 0;
-	ssize_t n;
-	do
-		n = pread(src->fd, buffer, want, (off_t)src->offset);
-	while (n < 0 && errno == EINTR);
-	if (n <= 0)
-		return CURL_READFUNC_ABORT;
-	src->offset += (uint64_t)n;
-	src->left -= (uint64_t)n;
-	return (size_t)n;
-}
-
-struct mem_source {
-	const char *data;
-	size_t left;
-};
-
-static size_t on_read_mem(char *buffer, size_t size, size_t nitems, void *userdata)
-{
-	struct mem_source *src = userdata;
-	size_t n = size * nitems < src->left ? size * nitems : src->left;
-	memcpy(buffer, src->data, n);
-	src->data += n;
-	src->left -= n;
-	return n;
-}
-
-struct progress_ctx {
-	struct sl_registry *r;
-	const char *what;
-	bool upload;
-	uint64_t base, total;
-};
-
-static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-	(void)dltotal, (void)ultotal;
-	struct progress_ctx *p = userdata;
-	uint64_t now = p->base + (uint64_t)(p->upload ? ulnow : dlnow);
-	p->r->opts.progress(p->r->opts.progress_userdata, p->what, now, p->total);
-	return 0;
-}
-
-/* Adds the CA in --ca-file to the system store rather than replacing it. */
-static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *userdata)
-{
-	(void)curl;
-	const char *path = userdata;
-	X509_STORE *store = SSL_CTX_get_cert_store(ssl_ctx);
-	FILE *f = fopen(path, "r");
-	if (!f)
-		return CURLE_SSL_CACERT_BADFILE;
-	int added = 0;
-	X509 *cert;
-	while ((cert = PEM_read_X509(f, NULL, NULL, NULL))) {
-		if (X509_STORE_add_cert(store, cert) == 1)
-			added++;
-		X509_free(cert);
-	}
-	fclose(f);
-	return added ? CURLE_OK : CURLE_SSL_CACERT_BADFILE;
-}
-
-/* ---- requests --------------------------------------------------------- */
-
-struct request {
-	const char *method; /* GET HEAD PUT POST PATCH */
-	const char *url;
-	const char *scope;   /* "repository:x:pull" or NULL */
-	const char *accept;  /* a full "Accept: ..." header or NULL */
-	const char *content_type;
-	const char *content_range;
-	/* Body: bytes, a region of a file, or none. */
-	const void *body;
-	size_t body_len;
-	int body_fd;
-	uint64_t body_offset, body_size;
-	bool has_body;
-	/* Response body: a capped buffer, a custom sink, or discarded. */
-	struct sl_buf *out;
-	struct sl_buf *err_out; /* where a streamed request's error body goes */
-	curl_write_callback sink;
-	void *sink_data;
-	bool follow_redirects;
-	bool no_auth;
-	const char *progress_what; /* report progress of this transfer */
-	uint64_t progress_base, progress_total;
-};
-
-static int64_t remaining_ms(struct sl_registry *r)
-{
-	return r->deadline_ms ? r->deadline_ms - sl_now_ms() : INT64_MAX;
-}
-
-static int timeout_error(struct sl_registry *r, const struct request *rq, struct sl_error *err)
-{
-	return sl_error_set(err, SL_ENET, "%s %s: timeout exceeded (--timeout %llds)", rq->method,
-	                    rq->url, (long long)(r->opts.timeout_ms / 1000));
-}
-
-static const char *token_for(struct sl_registry *r, const char *scope)
-{
-	for (size_t i = 0; i < r->n_tokens; i++)
-		if (strcmp(r->tokens[i].scope, scope ? scope : "") == 0)
-			return r->tokens[i].value;
-	return NULL;
-}
-
-static int transfer(struct sl_registry *r, const struct request *rq, struct response *rs,
-                    CURLcode *ret_code, char errbuf[CURL_ERROR_SIZE])
-{
-	CURL *c = r->curl;
-	curl_easy_reset(c);
-	response_clear(rs);
-	errbuf[0] = '\0';
-	if (rq->out)
-		sl_buf_reset(rq->out);
-
-	curl_easy_setopt(c, CURLOPT_URL, rq->url);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, r->user_agent);
-	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 30000L);
-	/* A connection that moves less than 1 byte/s for a minute is dead. */
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
-	int64_t left = remaining_ms(r);
-	if (left != INT64_MAX)
-		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(left > 0 ? left : 1));
-	if (r->opts.insecure) {
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
-	}
-	/* Go honours SSL_CERT_FILE/SSL_CERT_DIR as the trust store; so do we. */
-	const char *cert_file = getenv("SSL_CERT_FILE");
-	const char *cert_dir = getenv("SSL_CERT_DIR");
-	if (cert_file && *cert_file)
-		curl_easy_setopt(c, CURLOPT_CAINFO, cert_file);
-	if (cert_dir && *cert_dir)
-		curl_easy_setopt(c, CURLOPT_CAPATH, cert_dir);
-	if (r->ca_file) {
-		curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
-		curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, r->ca_file);
-	}
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, rs);
-	if (rq->sink) {
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, rq->sink);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, rq->sink_data);
-	} else if (rq->out) {
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body_to_buf);
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, rq->out);
-	} else {
-		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body_discard);
-	}
-	if (rq->follow_redirects) {
-		/* curl drops Authorization when a redirect leaves the host. */
-		curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-		curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	}
-
-	struct curl_slist *headers = NULL;
-	_cleanup_free_ char *auth_header = NULL;
-	if (!rq->no_auth) {
-		if (r->creds.registry_token) {
-			auth_header = sl_asprintf("Authorization: Bearer %s", r->creds.registry_token);
-		} else if (r->auth == AUTH_BASIC && r->creds.username && r->creds.password) {
-			_cleanup_free_ char *pair =
-				sl_asprintf("%s:%s", r->creds.username, r->creds.password);
-			_cleanup_free_ char *b64 = sl_base64_encode(pair, strlen(pair));
-			auth_header = sl_asprintf("Authorization: Basic %s", b64);
-			explicit_bzero(pair, strlen(pair));
-		} else if (r->auth == AUTH_BEARER) {
-			const char *tok = token_for(r, rq->scope);
-			if (tok)
-				auth_header = sl_asprintf("Authorization: Bearer %s", tok);
-		}
-	}
-	if (auth_header)
-		headers = curl_slist_append(headers, auth_header);
-	if (rq->accept)
-		headers = curl_slist_append(headers, rq->accept);
-	_cleanup_free_ char *ct = rq->content_type ? sl_asprintf("Content-Type: %s", rq->content_type)
-	                                           : NULL;
-	if (ct)
-		headers = curl_slist_append(headers, ct);
-	_cleanup_free_ char *cr =
-		rq->content_range ? sl_asprintf("Content-Range: %s", rq->content_range) : NULL;
-	if (cr)
-		headers = curl_slist_append(headers, cr);
-	/* Registries answer at once; waiting for 100-continue only adds a second. */
-	headers = curl_slist_append(headers, "Expect:");
-
-	struct fd_source fsrc = {.fd = rq->body_fd, .offset = rq->body_offset, .left = rq->body_size};
-	struct mem_source msrc = {.data = rq->body, .left = rq->body_len};
-	if (strcmp(rq->method, "HEAD") == 0) {
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	} else if (strcmp(rq->method, "GET") != 0) {
-		if (rq->has_body || strcmp(rq->method, "PUT") == 0 || strcmp(rq->method, "PATCH") == 0) {
-			curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-			if (rq->body_fd >= 0 && rq->has_body && !rq->body) {
-				curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read_fd);
-				curl_easy_setopt(c, CURLOPT_READDATA, &fsrc);
-				curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_size);
-			} else {
-				curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read_mem);
-				curl_easy_setopt(c, CURLOPT_READDATA, &msrc);
-				curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
-			}
-		} else {
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-			curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
-		}
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, rq->method);
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
-
-	struct progress_ctx pctx = {.r = r,
-	                            .what = rq->progress_what,
-	                            .upload = rq->has_body,
-	                            .base = rq->progress_base,
-	                            .total = rq->progress_total};
-	if (rq->progress_what && r->opts.progress) {
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, &pctx);
-	}
-
-	*ret_code = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &rs->status);
-	curl_slist_free_all(headers);
-	if (auth_header)
-		explicit_bzero(auth_header, strlen(auth_header));
-	return 0;
-}
-
-static bool retryable_curl(CURLcode code)
-{
-	switch (code) {
-	case CURLE_COULDNT_CONNECT:
-	case CURLE_SEND_ERROR:
-	case CURLE_RECV_ERROR:
-	case CURLE_GOT_NOTHING:
-	case CURLE_PARTIAL_FILE:
-	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-		return true;
-	default:
-		return false;
-	}
-}
-
-static bool retryable_status(long status)
-{
-	return status == 408 || status == 429 || status == 500 || status == 502 ||
-	       status == 503 || status == 504;
-}
-
-/* 250 ms, 1 s, 4 s ... with ±10% jitter, or the server's Retry-After. */
-static void backoff(struct sl_registry *r, int attempt, const char *retry_after)
-{
-	int64_t ms = 250;
-	for (int i = 0; i < attempt; i++)
-		ms *= 4;
-	if (retry_after) {
-		long s = strtol(retry_after, NULL, 10);
-		if (s > 0 && s < 60)
-			ms = s * 1000;
-	}
-	ms += (ms / 10) * ((rand() % 21) - 10) / 10;
-	int64_t left = remaining_ms(r);
-	if (ms > left)
-		ms = left > 0 ? left : 0;
-	struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000};
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
-}
-
-static const char *status_text(long status)
-{
-	switch (status) {
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 413: return "Payload Too Large";
-	case 416: return "Range Not Satisfiable";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	default: return "";
-	}
-}
-
-/* URL without query: upload locations carry opaque state nobody needs. */
-static char *display_url(const char *url)
-{
-	return sl_strndup(url, strcspn(url, "?"));
-}
-
-static int http_error(const struct request *rq, const struct response *rs,
-                      const struct sl_buf *body, struct sl_error *err)
-{
-	_cleanup_free_ char *url = display_url(rq->url);
-	char detail[512] = "";
-	if (body && body->data && body->len) {
-		json_t *doc = json_loadb(body->data, body->len, 0, NULL);
-		json_t *first = json_array_get(json_object_get(doc, "errors"), 0);
-		const char *code = json_string_value(json_object_get(first, "code"));
-		const char *msg = json_string_value(json_object_get(first, "message"));
-		if (code || msg)
-			snprintf(detail, sizeof(detail), ": %s%s%s", code ? code : "",
-			         code && msg ? ": " : "", msg ? msg : "");
-		json_decref(doc);
-	}
-	int code = rs->status == 401 || rs->status == 403 ? SL_EAUTH
-	           : rs->status == 404                    ? SL_ENOTFOUND
-	                                                  : SL_EHTTP;
-	sl_error_set(err, code, "%s %s: %ld %s%s", rq->method, url, rs->status,
-	             status_text(rs->status), detail);
-	err->http_status = (int)rs->status;
-	return code;
-}
-
-static int curl_failure(struct sl_registry *r, const struct request *rq, CURLcode code,
-                        const char *errbuf, struct sl_error *err)
-{
-	if (code == CURLE_OPERATION_TIMEDOUT && r->deadline_ms && remaining_ms(r) <= 0)
-		return timeout_error(r, rq, err);
-	_cleanup_free_ char *url = display_url(rq->url);
-	const char *hint = "";
-	if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE)
-		hint = " (trust the registry's CA with --ca-file or SSL_CERT_FILE, or skip "
-		       "verification with --insecure-registry)";
-	return sl_error_set(err, SL_ENET, "%s %s: %s%s", rq->method, url,
-	                    *errbuf ? errbuf : curl_easy_strerror(code), hint);
-}
-
-static int fetch_token(struct sl_registry *r, const char *scope, struct sl_error *err);
-
-/* Runs a request with auth and retries. rs holds the final response. An
- * error status is returned as an error unless accept_status says otherwise
- * (a status the caller handles itself, like 404 on HEAD). */
-static int perform(struct sl_registry *r, const struct request *rq, struct response *rs,
-                   bool retry, const long *accept_status, struct sl_error *err)
-{
-	char errbuf[CURL_ERROR_SIZE];
-	bool auth_retried = false;
-	int max_retries = retry ? r->opts.max_retries : 0;
-	_cleanup_buf_ struct sl_buf errbody;
-	sl_buf_init(&errbody, SL_MAX_ERROR_BODY_BYTES);
-
-	for (int attempt = 0;; attempt++) {
-		if (remaining_ms(r) <= 0)
-			return timeout_error(r, rq, err);
-		if (r->auth == AUTH_BEARER && !rq->no_auth && !r->creds.registry_token &&
-		    !token_for(r, rq->scope)) {
-			int t = fetch_token(r, rq->scope, err);
-			if (t < 0)
-				return t;
-		}
-		CURLcode code;
-		struct request q = *rq;
-		/* Keep error bodies for the message even when the caller streams. */
-		transfer(r, &q, rs, &code, errbuf);
-		if (code != CURLE_OK && code != CURLE_WRITE_ERROR) {
-			if (retryable_curl(code) && attempt < max_retries) {
-				sl_log_debug("%s %s: %s, retrying", rq->method, rq->url,
-				             curl_easy_strerror(code));
-				backoff(r, attempt, NULL);
-				continue;
-			}
-			return curl_failure(r, rq, code, errbuf, err);
-		}
-		if (code == CURLE_WRITE_ERROR && rs->status >= 200 && rs->status < 300)
-			return sl_error_set(err, SL_ELIMIT, "%s %s: response larger than allowed",
-			                    rq->method, rq->url);
-
-		if (rs->status == 401 && !auth_retried && !rq->no_auth && rs->www_authenticate) {
-			struct sl_auth_challenge ch;
-			if (sl_auth_challenge_parse(rs->www_authenticate, &ch, NULL) == 0) {
-				auth_retried = true;
-				bool can_retry = false;
-				if (strcmp(ch.scheme, "bearer") == 0 && ch.realm) {
-					sl_auth_challenge_clear(&r->challenge);
-					r->challenge = ch;
-					r->auth = AUTH_BEARER;
-					/* A wider scope than asked for (a mount, a catalog). */
-					const char *scope = rq->scope;
-					_cleanup_free_ char *merged = NULL;
-					if (ch.scope && (!scope || strcmp(ch.scope, scope) != 0))
-						scope = merged = scope ? sl_asprintf("%s %s", scope, ch.scope)
-						                       : sl_strdup(ch.scope);
-					int t = fetch_token(r, scope, err);
-					if (t < 0)
-						return t;
-					if (merged) {
-						/* Use the merged token for this request's scope too. */
-						const char *tok = token_for(r, merged);
-						for (size_t i = 0; i < r->n_tokens; i++)
-							if (strcmp(r->tokens[i].scope, rq->scope ? rq->scope : "") == 0) {
-								free(r->tokens[i].value);
-								r->tokens[i].value = sl_strdup(tok);
-							}
-						if (!token_for(r, rq->scope) && r->n_tokens < MAX_TOKENS) {
-							r->tokens[r->n_tokens].scope = sl_strdup(rq->scope ? rq->scope : "");
-							r->tokens[r->n_tokens++].value = sl_strdup(tok);
-						}
-					}
-					can_retry = true;
-				} else if (strcmp(ch.scheme, "basic") == 0) {
-					sl_auth_challenge_clear(&ch);
-					can_retry = r->auth != AUTH_BASIC && r->creds.username;
-					r->auth = AUTH_BASIC;
-				} else {
-					sl_auth_challenge_clear(&ch);
-				}
-				if (can_retry) {
-					attempt--;
-					continue;
-				}
-			}
-		}
-		if (retryable_status(rs->status) && attempt < max_retries) {
-			sl_log_debug("%s %s: HTTP %ld, retrying", rq->method, rq->url, rs->status);
-			backoff(r, attempt, rs->retry_after);
-			continue;
-		}
-		if (rs->status >= 200 && rs->status < 300)
-			return 0;
-		for (const long *s = accept_status; s && *s; s++)
-			if (*s == rs->status)
-				return 0;
-		/* The body went to the caller's sink or buffer; fetch the error text
-		 * from there when we can. */
-		const struct sl_buf *body = rq->out ? rq->out : rq->err_out;
-		int e = http_error(rq, rs, body, err);
-		if (rs->status == 401 && sl_creds_empty(&r->creds))
-			sl_error_wrap(err, e, "authentication required (no credentials found for %s)",
-			              r->host);
-		else if (rs->status == 401)
-			sl_error_wrap(err, e, "authentication to %s failed", r->host);
-		return e;
-	}
-}
-
-/* ---- tokens ----------------------------------------------------------- */
-
-static bool host_is_local(const char *host)
-{
-	_cleanup_free_ char *h = NULL;
-	if (host[0] == '[')
-		h = sl_strndup(host + 1, strcspn(host + 1, "]"));
-	else
-		h = sl_strndup(host, strcspn(host, ":"));
-	if (strcmp(h, "localhost") == 0 || sl_endswith(h, ".localhost"))
-		return true;
-	struct in_addr a4;
-	struct in6_addr a6;
-	if (inet_pton(AF_INET, h, &a4) == 1) {
-		uint32_t ip = ntohl(a4.s_addr);
-		return (ip >> 24) == 127 || (ip >> 24) == 10 || (ip >> 20) == 0xac1 ||
-		       (ip >> 16) == 0xc0a8;
-	}
-	if (inet_pton(AF_INET6, h, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return false;
-}
-
-static char *hostname_of_url(const char *url)
-{
-	const char *s = strstr(url, "://");
-	s = s ? s + 3 : url;
-	size_t n = strcspn(s, "/?#");
-	_cleanup_free_ char *hostport = sl_strndup(s, n);
-	if (hostport[0] == '[')
-		return sl_strndup(hostport + 1, strcspn(hostport + 1, "]"));
-	return sl_strndup(hostport, strcspn(hostport, ":"));
-}
-
-static int check_realm(struct sl_registry *r, const char *realm, struct sl_error *err)
-{
-	bool https = sl_startswith(realm, "https://");
-	bool http = sl_startswith(realm, "http://");
-	if (!https && !(http && (r->opts.insecure || sl_startswith(r->base_url, "http://"))))
-		return sl_error_set(err, SL_EAUTH,
-		                    "token realm %s must be https for a registry served over TLS",
-		                    realm);
-	/* A realm on a private address is only trusted when it is the registry's
-	 * own host: anything else would let a registry aim us at the LAN. */
-	_cleanup_free_ char *realm_host = hostname_of_url(realm);
-	_cleanup_free_ char *reg_host = hostname_of_url(r->base_url);
-	if (host_is_local(realm_host) && strcmp(realm_host, reg_host) != 0)
-		return sl_error_set(err, SL_EAUTH,
-		                    "token realm %s points to a private address other than the "
-		                    "registry",
-		                    realm);
-	return 0;
-}
-
-static void store_token(struct sl_registry *r, const char *scope, const char *value)
-{
-	for (size_t i = 0; i < r->n_tokens; i++) {
-		if (strcmp(r->tokens[i].scope, scope) == 0) {
-			free(r->tokens[i].value);
-			r->tokens[i].value = sl_strdup(value);
-			return;
-		}
-	}
-	if (r->n_tokens == MAX_TOKENS) {
-		free(r->tokens[0].scope);
-		free(r->tokens[0].value);
-		memmove(r->tokens, r->tokens + 1, (MAX_TOKENS - 1) * sizeof(struct token));
-		r->n_tokens--;
-	}
-	r->tokens[r->n_tokens].scope = sl_strdup(scope);
-	r->tokens[r->n_tokens++].value = sl_strdup(value);
-}
-
-static int fetch_token(struct sl_registry *r, const char *scope, struct sl_error *err)
-{
-	const struct sl_auth_challenge *ch = &r->challenge;
-	int rc = check_realm(r, ch->realm, err);
-	if (rc < 0)
-		return rc;
-	CURL *esc = r->curl;
-	struct sl_buf url;
-	sl_buf_init(&url, 0);
-	sl_buf_printf(&url, "%s%c", ch->realm, strchr(ch->realm, '?') ? '&' : '?');
-	bool first = true;
-	if (ch->service) {
-		char *s = curl_easy_escape(esc, ch->service, 0);
-		sl_buf_printf(&url, "service=%s", s);
-		curl_free(s);
-		first = false;
-	}
-	/* Scopes are space-separated when merged; each is its own parameter. */
-	_cleanup_free_ char *scopes = sl_strdup(scope ? scope : "");
-	for (char *save = NULL, *tok = strtok_r(scopes, " ", &save); tok;
-	     tok = strtok_r(NULL, " ", &save)) {
-		char *s = curl_easy_escape(esc, tok, 0);
-		sl_buf_printf(&url, "%sscope=%s", first ? "" : "&", s);
-		curl_free(s);
-		first = false;
-	}
-
-	/* The token endpoint takes the user's Basic credentials; it is the one
-	 * request that carries them when the registry itself speaks Bearer. */
-	enum auth_kind saved = r->auth;
-	r->auth = (r->creds.username && r->creds.password) ? AUTH_BASIC : AUTH_NONE;
-	_cleanup_buf_ struct sl_buf body;
-	sl_buf_init(&body, SL_MAX_TOKEN_RESPONSE_BYTES);
-	struct request rq = {.method = "GET", .url = url.data, .out = &body, .body_fd = -1,
-	                     .follow_redirects = true};
-	struct response rs = {0};
-	int r2 = perform(r, &rq, &rs, true, NULL, err);
-	r->auth = saved;
-	response_clear(&rs);
-	sl_buf_free(&url);
-	if (r2 < 0)
-		return sl_error_wrap(err, r2, "fetching a token for %s", r->host);
-
-	json_t *doc = json_loadb(body.data ? body.data : "", body.len, 0, NULL);
-	const char *tok = json_string_value(json_object_get(doc, "token"));
-	if (!tok || !*tok)
-		tok = json_string_value(json_object_get(doc, "access_token"));
-	if (!tok || !*tok) {
-		json_decref(doc);
-		explicit_bzero(body.data, body.len);
-		return sl_error_set(err, SL_EAUTH, "fetching a token for %s: no token in response",
-		                    r->host);
-	}
-	store_token(r, scope ? scope : "", tok);
-	json_decref(doc);
-	explicit_bzero(body.data, body.len);
-	return 0;
-}
-
-/* ---- ping ------------------------------------------------------------- */
-
-static int ping_at(struct sl_registry *r, const char *scheme, struct response *rs,
-                   CURLcode *ret_code, struct sl_error *err)
-{
-	free(r->base_url);
-	r->base_url = sl_asprintf("%s://%s", scheme, r->host);
-	_cleanup_free_ char *url = sl_asprintf("%s/v2/", r->base_url);
-	char errbuf[CURL_ERROR_SIZE];
-	struct request rq = {.method = "GET", .url = url, .no_auth = true, .body_fd = -1};
-	if (remaining_ms(r) <= 0)
-		return timeout_error(r, &rq, err);
-	transfer(r, &rq, rs, ret_code, errbuf);
-	if (*ret_code != CURLE_OK)
-		return curl_failure(r, &rq, *ret_code, errbuf, err);
-	return 0;
-}
-
-static int ping(struct sl_registry *r, struct sl_error *err)
-{
-	if (r->pinged)
-		return 0;
-	struct response rs = {0};
-	CURLcode code;
-	int rc = ping_at(r, "https", &rs, &code, err);
-	/* Plain HTTP only for --insecure-registry and local addresses (as docker
-	 * and go-containerregistry do), and never to dodge a certificate
-	 * problem on a server that does speak TLS. */
-	if (rc < 0 && (r->opts.insecure || host_is_local(r->host)) &&
-	    code != CURLE_PEER_FAILED_VERIFICATION && code != CURLE_OPERATION_TIMEDOUT) {
-		struct sl_error https_err = *err;
-		rc = ping_at(r, "http", &rs, &code, err);
-		if (rc < 0 && code == CURLE_COULDNT_CONNECT)
-			*err = https_err;
-	}
-	for (int attempt = 0; rc < 0 && code == CURLE_COULDNT_CONNECT && attempt < 1; attempt++) {
-		/* The registry may be restarting: one more try before giving up. */
-		backoff(r, attempt, NULL);
-		rc = ping_at(r, sl_startswith(r->base_url, "https") ? "https" : "http", &rs, &code,
-		             err);
-	}
-	if (rc < 0) {
-		response_clear(&rs);
-		return sl_error_wrap(err, rc, "connecting to %s", r->host);
-	}
-	if (rs.status == 401 && rs.www_authenticate) {
-		struct sl_auth_challenge ch;
-		rc = sl_auth_challenge_parse(rs.www_authenticate, &ch, err);
-		if (rc < 0) {
-			response_clear(&rs);
-			return sl_error_wrap(err, rc, "connecting to %s", r->host);
-		}
-		if (strcmp(ch.scheme, "bearer") == 0 && ch.realm) {
-			r->auth = AUTH_BEARER;
-			sl_auth_challenge_clear(&r->challenge);
-			r->challenge = ch;
-		} else {
-			r->auth = strcmp(ch.scheme, "basic") == 0 ? AUTH_BASIC : AUTH_NONE;
-			sl_auth_challenge_clear(&ch);
-		}
-	} else if (rs.status != 200 && rs.status != 401) {
-		long status = rs.status;
-		response_clear(&rs);
-		return sl_error_set(err, SL_EHTTP,
-		                    "connecting to %s: GET %s/v2/: %ld %s (not an OCI registry?)",
-		                    r->host, r->base_url, status, status_text(status));
-	}
-	response_clear(&rs);
-	r->pinged = true;
-	return 0;
-}
-
-/* ---- public API ------------------------------------------------------- */
-
-int sl_registry_new(const char *host, const struct sl_registry_opts *opts,
-                    struct sl_registry **ret, struct sl_error *err)
-{
-	static bool curl_ready;
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return sl_error_set(err, SL_ENOMEM, "initialising libcurl");
-		curl_ready = true;
-	}
-	struct sl_registry *r = sl_xcalloc(1, sizeof(*r));
-	r->host = sl_strdup(host);
-	r->opts = *opts;
-	if (r->opts.max_retries <= 0)
-		r->opts.max_retries = 3;
-	r->curl = curl_easy_init();
-	if (!r->curl) {
-		sl_registry_free(r);
-		return sl_error_set(err, SL_ENOMEM, "initialising libcurl");
-	}
-	if (opts->creds) {
-		const struct sl_creds *c = opts->creds;
-		r->creds.username = c->username ? sl_strdup(c->username) : NULL;
-		r->creds.password = c->password ? sl_strdup(c->password) : NULL;
-		r->creds.identity_token = c->identity_token ? sl_strdup(c->identity_token) : NULL;
-		r->creds.registry_token = c->registry_token ? sl_strdup(c->registry_token) : NULL;
-	}
-	r->opts.creds = NULL;
-	r->ca_file = opts->ca_file ? sl_strdup(opts->ca_file) : NULL;
-	r->opts.ca_file = NULL;
-	r->user_agent = sl_strdup(opts->user_agent ? opts->user_agent : "sluice/" SLUICE_VERSION);
-	r->opts.user_agent = NULL;
-	r->deadline_ms = opts->timeout_ms > 0 ? sl_now_ms() + opts->timeout_ms : 0;
-	*ret = r;
-	return 0;
-}
-
-void sl_registry_free(struct sl_registry *r)
-{
-	if (!r)
-		return;
-	if (r->curl)
-		curl_easy_cleanup(r->curl);
-	sl_creds_clear(&r->creds);
-	sl_auth_challenge_clear(&r->challenge);
-	for (size_t i = 0; i < r->n_tokens; i++) {
-		free(r->tokens[i].scope);
-		explicit_bzero(r->tokens[i].value, strlen(r->tokens[i].value));
-		free(r->tokens[i].value);
-	}
-	free(r->host);
-	free(r->base_url);
-	free(r->ca_file);
-	free(r->user_agent);
-	free(r);
-}
-
-static char *scope_of(const char *repo, bool push)
-{
-	return sl_asprintf("repository:%s:%s", repo, push ? "pull,push" : "pull");
+	return sl_asprintf("repository:%s:%s", repo, push || r->opts.push ? "pull,push" : "pull");
 }
 
 int sl_registry_request(struct sl_registry *r, const char *method, const char *path,
                         const char *repo, bool push, const char *accept, struct sl_buf *out,
                         struct sl_registry_response *ret, struct sl_error *err)
 {
-	int rc = ping(r, err);
+	int rc = reg_ping(r, err);
 	if (rc < 0)
 		return rc;
 	_cleanup_free_ char *url =
 		sl_startswith(path, "http") ? sl_strdup(path) : sl_asprintf("%s%s", r->base_url, path);
-	_cleanup_free_ char *scope = repo ? scope_of(repo, push) : NULL;
+	_cleanup_free_ char *scope = repo ? scope_of(r, repo, push) : NULL;
 	_cleanup_free_ char *accept_hdr = accept ? sl_asprintf("Accept: %s", accept) : NULL;
 	struct request rq = {.method = method, .url = url, .scope = scope, .accept = accept_hdr,
 	                     .out = out, .body_fd = -1, .follow_redirects = true};
 	struct response rs = {0};
 	static const long ok404[] = {404, 0};
-	rc = perform(r, &rq, &rs, true, ret ? ok404 : NULL, err);
+	rc = reg_perform(r, &rq, &rs, true, ret ? ok404 : NULL, err);
 	if (rc == 0 && ret) {
 		ret->status = rs.status;
 		ret->content_type = TAKE_PTR(rs.content_type);
 		ret->docker_digest = TAKE_PTR(rs.docker_digest);
 	}
-	response_clear(&rs);
+	reg_response_clear(&rs);
 	return rc;
 }
 
 int sl_registry_manifest_head(struct sl_registry *r, const char *repo, const char *reference,
                               char ret_digest[SL_DIGEST_STR_LEN], struct sl_error *err)
 {
-	int rc = ping(r, err);
+	int rc = reg_ping(r, err);
 	if (rc < 0)
 		return rc;
 	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/manifests/%s", r->base_url, repo, reference);
-	_cleanup_free_ char *scope = scope_of(repo, false);
+	_cleanup_free_ char *scope = scope_of(r, repo, false);
 	struct request rq = {.method = "HEAD", .url = url, .scope = scope, .accept = manifest_accept,
 	                     .body_fd = -1, .follow_redirects = true};
 	struct response rs = {0};
 	static const long ok404[] = {404, 0};
-	rc = perform(r, &rq, &rs, true, ok404, err);
+	rc = reg_perform(r, &rq, &rs, true, ok404, err);
 	if (rc < 0)
 		return rc;
 	if (rs.status == 404) {
-		response_clear(&rs);
+		reg_response_clear(&rs);
 		return sl_error_set(err, SL_ENOTFOUND, "%s:%s not found", repo, reference);
 	}
 	bool have = rs.docker_digest && sl_digest_valid(rs.docker_digest);
 	if (have)
 		snprintf(ret_digest, SL_DIGEST_STR_LEN, "%s", rs.docker_digest);
-	response_clear(&rs);
+	reg_response_clear(&rs);
 	if (have)
 		return 0;
 	/* No digest header: hash the manifest itself. */
@@ -925,34 +77,34 @@ int sl_registry_manifest_get(struct sl_registry *r, const char *repo, const char
                              struct sl_buf *out, char **ret_content_type,
                              char ret_digest[SL_DIGEST_STR_LEN], struct sl_error *err)
 {
-	int rc = ping(r, err);
+	int rc = reg_ping(r, err);
 	if (rc < 0)
 		return rc;
 	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/manifests/%s", r->base_url, repo, reference);
-	_cleanup_free_ char *scope = scope_of(repo, false);
+	_cleanup_free_ char *scope = scope_of(r, repo, false);
 	if (out->max == 0 || out->max > SL_MAX_MANIFEST_BYTES)
 		out->max = SL_MAX_MANIFEST_BYTES;
 	struct request rq = {.method = "GET", .url = url, .scope = scope, .accept = manifest_accept,
 	                     .out = out, .body_fd = -1, .follow_redirects = true};
 	struct response rs = {0};
-	rc = perform(r, &rq, &rs, true, NULL, err);
+	rc = reg_perform(r, &rq, &rs, true, NULL, err);
 	if (rc < 0) {
 		if (rc == SL_ELIMIT)
 			sl_error_set(err, SL_ELIMIT, "manifest %s:%s is larger than %d bytes", repo,
 			             reference, SL_MAX_MANIFEST_BYTES);
-		response_clear(&rs);
+		reg_response_clear(&rs);
 		return rc;
 	}
 	sl_sha256_digest(out->data ? out->data : "", out->len, ret_digest);
 	if (sl_digest_valid(reference) && strcmp(reference, ret_digest) != 0) {
-		response_clear(&rs);
+		reg_response_clear(&rs);
 		return sl_error_set(err, SL_EDIGEST,
 		                    "manifest digest mismatch: asked for %s, received %s", reference,
 		                    ret_digest);
 	}
 	if (ret_content_type)
 		*ret_content_type = TAKE_PTR(rs.content_type);
-	response_clear(&rs);
+	reg_response_clear(&rs);
 	return 0;
 }
 
@@ -960,39 +112,37 @@ int sl_registry_manifest_put(struct sl_registry *r, const char *repo, const char
                              const char *media_type, const void *data, size_t len,
                              struct sl_error *err)
 {
-	int rc = ping(r, err);
+	int rc = reg_ping(r, err);
 	if (rc < 0)
 		return rc;
 	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/manifests/%s", r->base_url, repo, reference);
-	_cleanup_free_ char *scope = scope_of(repo, true);
+	_cleanup_free_ char *scope = scope_of(r, repo, true);
 	_cleanup_buf_ struct sl_buf body;
 	sl_buf_init(&body, SL_MAX_ERROR_BODY_BYTES);
 	struct request rq = {.method = "PUT", .url = url, .scope = scope, .content_type = media_type,
 	                     .body = data, .body_len = len, .has_body = true, .body_fd = -1,
 	                     .out = &body};
 	struct response rs = {0};
-	rc = perform(r, &rq, &rs, true, NULL, err);
-	response_clear(&rs);
+	rc = reg_perform(r, &rq, &rs, true, NULL, err);
+	reg_response_clear(&rs);
 	return rc;
 }
 
 int sl_registry_blob_exists(struct sl_registry *r, const char *repo, const char *digest,
                             bool *ret_exists, struct sl_error *err)
 {
-	int rc = ping(r, err);
+	int rc = reg_ping(r, err);
 	if (rc < 0)
 		return rc;
 	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/blobs/%s", r->base_url, repo, digest);
-	/* Push scope from the start: the upload that may follow needs it, and
-	 * asking twice costs a token round trip. */
-	_cleanup_free_ char *scope = scope_of(repo, true);
+	_cleanup_free_ char *scope = scope_of(r, repo, false);
 	struct request rq = {.method = "HEAD", .url = url, .scope = scope, .body_fd = -1,
 	                     .follow_redirects = true};
 	struct response rs = {0};
 	static const long ok404[] = {404, 0};
-	rc = perform(r, &rq, &rs, true, ok404, err);
+	rc = reg_perform(r, &rq, &rs, true, ok404, err);
 	*ret_exists = rc == 0 && rs.status == 200;
-	response_clear(&rs);
+	reg_response_clear(&rs);
 	return rc;
 }
 
@@ -1009,22 +159,22 @@ static char *resolve_location(struct sl_registry *r, const char *location)
 static int upload_once(struct sl_registry *r, const char *repo, const char *digest, int fd,
                        const void *data, uint64_t size, struct sl_error *err)
 {
-	_cleanup_free_ char *scope = scope_of(repo, true);
+	_cleanup_free_ char *scope = scope_of(r, repo, true);
 	_cleanup_free_ char *start = sl_asprintf("%s/v2/%s/blobs/uploads/", r->base_url, repo);
 	_cleanup_buf_ struct sl_buf body;
 	sl_buf_init(&body, SL_MAX_ERROR_BODY_BYTES);
 	struct request post = {.method = "POST", .url = start, .scope = scope, .body_fd = -1,
 	                       .out = &body};
 	struct response rs = {0};
-	int rc = perform(r, &post, &rs, true, NULL, err);
+	int rc = reg_perform(r, &post, &rs, true, NULL, err);
 	if (rc < 0)
 		return rc;
 	if (!rs.location) {
-		response_clear(&rs);
+		reg_response_clear(&rs);
 		return sl_error_set(err, SL_EHTTP, "POST %s: no Location in the response", start);
 	}
 	_cleanup_free_ char *location = resolve_location(r, rs.location);
-	response_clear(&rs);
+	reg_response_clear(&rs);
 
 	uint64_t offset = 0;
 	if (size > MONOLITHIC_MAX) {
@@ -1041,14 +191,14 @@ static int upload_once(struct sl_registry *r, const char *repo, const char *dige
 			                        .body_offset = offset, .body_size = n, .has_body = true,
 			                        .out = &body, .progress_what = digest,
 			                        .progress_base = offset, .progress_total = size};
-			rc = perform(r, &patch, &rs, false, NULL, err);
+			rc = reg_perform(r, &patch, &rs, false, NULL, err);
 			if (rc < 0)
 				return rc;
 			if (rs.location) {
 				free(location);
 				location = resolve_location(r, rs.location);
 			}
-			response_clear(&rs);
+			reg_response_clear(&rs);
 			offset += n;
 		}
 	}
@@ -1061,24 +211,24 @@ static int upload_once(struct sl_registry *r, const char *repo, const char *dige
 	                      .body_offset = 0, .body_size = with_body ? size : 0,
 	                      .has_body = with_body, .out = &body,
 	                      .progress_what = with_body ? digest : NULL, .progress_total = size};
-	rc = perform(r, &put, &rs, false, NULL, err);
-	response_clear(&rs);
+	rc = reg_perform(r, &put, &rs, false, NULL, err);
+	reg_response_clear(&rs);
 	return rc;
 }
 
 static int upload(struct sl_registry *r, const char *repo, const char *digest, int fd,
                   const void *data, uint64_t size, struct sl_error *err)
 {
-	int rc = ping(r, err);
+	int rc = reg_ping(r, err);
 	if (rc < 0)
 		return rc;
 	for (int attempt = 0;; attempt++) {
 		rc = upload_once(r, repo, digest, fd, data, size, err);
 		bool transient = rc == SL_ENET || (rc == SL_EHTTP && err->http_status >= 500);
-		if (rc == 0 || !transient || attempt >= r->opts.max_retries || remaining_ms(r) <= 0)
+		if (rc == 0 || !transient || attempt >= r->opts.max_retries || reg_remaining_ms(r) <= 0)
 			break;
 		sl_log_debug("uploading %s: %s; restarting the upload", digest, err->msg);
-		backoff(r, attempt, NULL);
+		reg_backoff(r, attempt, NULL);
 	}
 	if (rc < 0)
 		return sl_error_wrap(err, rc, "uploading blob %s", digest);
@@ -1141,11 +291,11 @@ static size_t on_blob_data(char *data, size_t size, size_t nmemb, void *userdata
 int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *digest,
                            uint64_t expected_size, int fd, struct sl_error *err)
 {
-	int rc = ping(r, err);
+	int rc = reg_ping(r, err);
 	if (rc < 0)
 		return rc;
 	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/blobs/%s", r->base_url, repo, digest);
-	_cleanup_free_ char *scope = scope_of(repo, false);
+	_cleanup_free_ char *scope = scope_of(r, repo, false);
 	_cleanup_(sl_sha256_freep) struct sl_sha256 *hash = sl_sha256_new();
 	_cleanup_buf_ struct sl_buf errbody;
 	sl_buf_init(&errbody, SL_MAX_ERROR_BODY_BYTES);
@@ -1162,8 +312,8 @@ int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *
 		                     .sink = on_blob_data, .sink_data = &sink,
 		                     .follow_redirects = true, .progress_what = digest,
 		                     .progress_total = expected_size, .err_out = &errbody};
-		rc = perform(r, &rq, &rs, true, NULL, err);
-		response_clear(&rs);
+		rc = reg_perform(r, &rq, &rs, true, NULL, err);
+		reg_response_clear(&rs);
 		if (sink.too_big)
 			return sl_error_set(err, SL_EDIGEST,
 			                    "blob %s: registry sent more than the %llu bytes the "
@@ -1172,17 +322,17 @@ int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *
 		if (sink.io_errno)
 			return sl_error_errno(err, sink.io_errno, SL_EIO, "writing blob %s", digest);
 		if (rc < 0) {
-			bool transient = rc == SL_ENET && remaining_ms(r) > 0;
+			bool transient = rc == SL_ENET && reg_remaining_ms(r) > 0;
 			if (transient && attempt < r->opts.max_retries) {
-				backoff(r, attempt, NULL);
+				reg_backoff(r, attempt, NULL);
 				continue;
 			}
 			return sl_error_wrap(err, rc, "fetching blob %s", digest);
 		}
 		if (sink.written != expected_size) {
-			if (attempt < r->opts.max_retries && remaining_ms(r) > 0) {
+			if (attempt < r->opts.max_retries && reg_remaining_ms(r) > 0) {
 				/* Truncated response: a dropped connection looks like this. */
-				backoff(r, attempt, NULL);
+				reg_backoff(r, attempt, NULL);
 				continue;
 			}
 			return sl_error_set(err, SL_EDIGEST,

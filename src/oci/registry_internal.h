@@ -1,9 +1,85 @@
-/* Requests for other oci/ files (tag listing, catalog) that need the
- * client's auth and retries but no dedicated call yet. */
+/* Shared between the registry client's files: the transport half
+ * (registry_http.c: curl, auth, retries, ping) and the API half
+ * (registry.c: manifests and blobs). Nothing outside src/oci includes it. */
 #ifndef SLUICE_OCI_REGISTRY_INTERNAL_H
 #define SLUICE_OCI_REGISTRY_INTERNAL_H
 
+#include <curl/curl.h>
+
 #include "oci/oci.h"
+
+#define MONOLITHIC_MAX (32ull * 1024 * 1024)
+#define CHUNK_SIZE (32ull * 1024 * 1024)
+#define MAX_TOKENS 8
+#define MAX_HEADER_VALUE 8192
+
+
+enum auth_kind { AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
+
+struct token {
+	char *scope;
+	char *value;
+};
+
+struct sl_registry {
+	char *host;
+	char *base_url; /* scheme://host, fixed by the first ping */
+	CURL *curl;
+	struct sl_registry_opts opts;
+	struct sl_creds creds;
+	char *ca_file;
+	char *user_agent;
+	int64_t deadline_ms; /* monotonic; 0 = none */
+	bool pinged;
+	enum auth_kind auth;
+	struct sl_auth_challenge challenge;
+	struct token tokens[MAX_TOKENS];
+	size_t n_tokens;
+};
+
+struct response {
+	long status;
+	char *location;
+	char *content_type;
+	char *docker_digest;
+	char *www_authenticate;
+	char *retry_after;
+};
+
+struct request {
+	const char *method; /* GET HEAD PUT POST PATCH */
+	const char *url;
+	const char *scope;   /* "repository:x:pull" or NULL */
+	const char *accept;  /* a full "Accept: ..." header or NULL */
+	const char *content_type;
+	const char *content_range;
+	/* Body: bytes, a region of a file, or none. */
+	const void *body;
+	size_t body_len;
+	int body_fd;
+	uint64_t body_offset, body_size;
+	bool has_body;
+	/* Response body: a capped buffer, a custom sink, or discarded. */
+	struct sl_buf *out;
+	struct sl_buf *err_out; /* where a streamed request's error body goes */
+	curl_write_callback sink;
+	void *sink_data;
+	bool follow_redirects;
+	bool no_auth;
+	const char *progress_what; /* report progress of this transfer */
+	uint64_t progress_base, progress_total;
+};
+
+void reg_response_clear(struct response *rs);
+int64_t reg_remaining_ms(struct sl_registry *r);
+/* 250 ms, 1 s, 4 s ... with jitter, or the server's Retry-After. */
+void reg_backoff(struct sl_registry *r, int attempt, const char *retry_after);
+/* Resolves the scheme and auth kind once per client. */
+int reg_ping(struct sl_registry *r, struct sl_error *err);
+/* Runs a request with auth and (when retry) retries; rs holds the final
+ * response. Statuses in accept_status (0-terminated) are not errors. */
+int reg_perform(struct sl_registry *r, const struct request *rq, struct response *rs, bool retry,
+                const long *accept_status, struct sl_error *err);
 
 struct sl_registry_response {
 	long status;
