@@ -312,7 +312,13 @@ int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *
 		                     .sink = on_blob_data, .sink_data = &sink,
 		                     .follow_redirects = true, .progress_what = digest,
 		                     .progress_total = expected_size, .err_out = &errbody};
-		rc = reg_perform(r, &rq, &rs, true, NULL, err);
+		/* Retries happen here, not in reg_perform: each attempt must start
+		 * from an empty file and a fresh hash. */
+		rc = reg_perform(r, &rq, &rs, false, NULL, err);
+		bool transient = (rc == SL_ENET || (rc < 0 && (err->http_status == 429 ||
+		                                              err->http_status >= 500))) &&
+		                 reg_remaining_ms(r) > 0;
+		_cleanup_free_ char *retry_after = rs.retry_after ? sl_strdup(rs.retry_after) : NULL;
 		reg_response_clear(&rs);
 		if (sink.too_big)
 			return sl_error_set(err, SL_EDIGEST,
@@ -322,9 +328,9 @@ int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *
 		if (sink.io_errno)
 			return sl_error_errno(err, sink.io_errno, SL_EIO, "writing blob %s", digest);
 		if (rc < 0) {
-			bool transient = rc == SL_ENET && reg_remaining_ms(r) > 0;
 			if (transient && attempt < r->opts.max_retries) {
-				reg_backoff(r, attempt, NULL);
+				sl_log_debug("fetching blob %s: %s; retrying", digest, err->msg);
+				reg_backoff(r, attempt, retry_after);
 				continue;
 			}
 			return sl_error_wrap(err, rc, "fetching blob %s", digest);

@@ -726,9 +726,14 @@ int reg_ping(struct sl_registry *r, struct sl_error *err)
 		if (rc < 0 && code == CURLE_COULDNT_CONNECT)
 			*err = https_err;
 	}
-	for (int attempt = 0; rc < 0 && code == CURLE_COULDNT_CONNECT && attempt < 1; attempt++) {
-		/* The registry may be restarting: one more try before giving up. */
-		reg_backoff(r, attempt, NULL);
+	/* A registry that is restarting refuses connections or answers 5xx for
+	 * a moment: retry those like any other request. */
+	for (int attempt = 0; attempt < r->opts.max_retries; attempt++) {
+		bool refused = rc < 0 && code == CURLE_COULDNT_CONNECT && attempt == 0;
+		bool busy = rc == 0 && retryable_status(rs.status);
+		if (!refused && !busy)
+			break;
+		reg_backoff(r, attempt, rs.retry_after);
 		rc = ping_at(r, sl_startswith(r->base_url, "https") ? "https" : "http", &rs, &code,
 		             err);
 	}
