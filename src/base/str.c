@@ -68,25 +68,57 @@ char *sl_base64_encode(const void *data, size_t len)
 	return out;
 }
 
+static int b64_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '+')
+		return 62;
+	if (c == '/')
+		return 63;
+	return -1;
+}
+
+/* Strict like Go's base64.StdEncoding: padded quads, '=' only at the end. */
 ssize_t sl_base64_decode(const char *text, char **ret)
 {
 	size_t len = strlen(text);
 	if (len % 4 != 0)
 		return -1;
 	unsigned char *out = sl_xmalloc(len / 4 * 3 + 1);
-	int n = EVP_DecodeBlock(out, (const unsigned char *)text, (int)len);
-	if (n < 0) {
-		free(out);
-		return -1;
+	size_t n = 0;
+	for (size_t i = 0; i < len; i += 4) {
+		bool last = i + 4 == len;
+		int v[4];
+		int pad = 0;
+		for (int k = 0; k < 4; k++) {
+			char c = text[i + k];
+			if (c == '=' && last && k >= 2 && (k == 3 || text[i + 3] == '=')) {
+				v[k] = 0;
+				pad++;
+				continue;
+			}
+			v[k] = b64_value(c);
+			if (v[k] < 0 || pad) {
+				free(out);
+				return -1;
+			}
+		}
+		uint32_t quad = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 |
+		                (uint32_t)v[3];
+		out[n++] = (unsigned char)(quad >> 16);
+		if (pad < 2)
+			out[n++] = (unsigned char)(quad >> 8);
+		if (pad < 1)
+			out[n++] = (unsigned char)quad;
 	}
-	/* EVP_DecodeBlock counts padding as zero bytes; take them back off. */
-	if (len >= 1 && text[len - 1] == '=')
-		n--;
-	if (len >= 2 && text[len - 2] == '=')
-		n--;
 	out[n] = '\0';
 	*ret = (char *)out;
-	return n;
+	return (ssize_t)n;
 }
 
 void sl_strv_push(struct sl_strv *v, const char *s)

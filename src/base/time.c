@@ -22,56 +22,91 @@ void sl_time_rfc3339_now(char out[32])
 /* Go's units, in nanoseconds. */
 static const struct {
 	const char *name;
-	double ns;
+	uint64_t ns;
 } units[] = {
-	{"ns", 1},      {"us", 1e3},      {"µs", 1e3},       {"μs", 1e3},
-	{"ms", 1e6},    {"s", 1e9},       {"m", 60e9},       {"h", 3600e9},
+	{"ns", 1},          {"us", 1000},          {"\u00b5s", 1000},     {"\u03bcs", 1000},
+	{"ms", 1000000},    {"s", 1000000000ull},  {"m", 60000000000ull}, {"h", 3600000000000ull},
 };
 
+#define DURATION_MAX ((uint64_t)1 << 63)
+
+/* time.ParseDuration, in integers as Go does it: [-+]?([0-9]*(\.[0-9]*)?unit)+ */
 int sl_duration_parse(const char *text, int64_t *ret_ms, struct sl_error *err)
 {
-	const char *p = text;
+	const char *s = text;
 	bool negative = false;
-	if (*p == '+' || *p == '-')
-		negative = *p++ == '-';
-	if (strcmp(p, "0") == 0) {
+	if (*s == '+' || *s == '-')
+		negative = *s++ == '-';
+	if (strcmp(s, "0") == 0) {
 		*ret_ms = 0;
 		return 0;
 	}
-	if (!*p)
+	if (!*s)
 		return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"", text);
 
-	double total_ns = 0;
-	while (*p) {
-		if (!isdigit((unsigned char)*p) && *p != '.')
+	uint64_t total = 0;
+	while (*s) {
+		if (*s != '.' && !isdigit((unsigned char)*s))
 			return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"", text);
-		char *end;
-		double v = strtod(p, &end);
-		if (end == p)
-			return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"", text);
-		p = end;
-		size_t best = 0;
-		double unit_ns = 0;
-		for (size_t i = 0; i < SL_ARRAY_SIZE(units); i++) {
-			size_t n = strlen(units[i].name);
-			if (n > best && strncmp(p, units[i].name, n) == 0) {
-				best = n;
-				unit_ns = units[i].ns;
-			}
+		uint64_t v = 0;
+		const char *start = s;
+		for (; isdigit((unsigned char)*s); s++) {
+			if (v > DURATION_MAX / 10)
+				return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"", text);
+			v = v * 10 + (uint64_t)(*s - '0');
+			if (v > DURATION_MAX)
+				return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"", text);
 		}
-		if (!best)
+		bool pre = s != start, post = false;
+		uint64_t frac = 0, scale = 1;
+		if (*s == '.') {
+			start = ++s;
+			bool overflow = false;
+			for (; isdigit((unsigned char)*s); s++) {
+				/* Digits past what fits in 63 bits cannot change the result. */
+				if (overflow || frac > (DURATION_MAX - 1) / 10) {
+					overflow = true;
+					continue;
+				}
+				frac = frac * 10 + (uint64_t)(*s - '0');
+				scale *= 10;
+			}
+			post = s != start;
+		}
+		if (!pre && !post)
+			return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"", text);
+		start = s;
+		while (*s && *s != '.' && !isdigit((unsigned char)*s))
+			s++;
+		if (s == start)
 			return sl_error_set(err, SL_EINVAL, "missing unit in duration \"%s\"", text);
-		p += best;
-		total_ns += v * unit_ns;
-		if (total_ns > 9.2e18)
+		uint64_t unit = 0;
+		for (size_t i = 0; i < SL_ARRAY_SIZE(units); i++)
+			if (strlen(units[i].name) == (size_t)(s - start) &&
+			    strncmp(start, units[i].name, (size_t)(s - start)) == 0)
+				unit = units[i].ns;
+		if (!unit)
+			return sl_error_set(err, SL_EINVAL, "unknown unit \"%.*s\" in duration \"%s\"",
+			                    (int)(s - start), start, text);
+		if (v > DURATION_MAX / unit)
+			return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"", text);
+		v *= unit;
+		if (frac > 0) {
+			v += (uint64_t)((double)frac * ((double)unit / (double)scale));
+			if (v > DURATION_MAX)
+				return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"", text);
+		}
+		total += v;
+		if (total > DURATION_MAX)
 			return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"", text);
 	}
-	if (negative)
-		return sl_error_set(err, SL_EINVAL, "negative duration \"%s\"", text);
-	int64_t ms = (int64_t)(total_ns / 1e6);
+	if (total == DURATION_MAX || (negative && total))
+		return sl_error_set(err, SL_EINVAL, "%s duration \"%s\"",
+		                    negative ? "negative" : "invalid", text);
+	int64_t ms = (int64_t)(total / 1000000);
 	/* A positive duration below a millisecond still means "almost no time",
 	 * not "no timeout". */
-	if (ms == 0 && total_ns > 0)
+	if (ms == 0 && total > 0)
 		ms = 1;
 	*ret_ms = ms;
 	return 0;
@@ -104,7 +139,8 @@ bool sl_time_rfc3339_valid(const char *t)
 	if (mon == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0))
 		return false;
 	const char *p = t + 19;
-	if (*p == '.') {
+	/* Go's parser takes a comma before the fraction too. */
+	if (*p == '.' || *p == ',') {
 		p++;
 		if (!isdigit((unsigned char)*p))
 			return false;
@@ -115,5 +151,5 @@ bool sl_time_rfc3339_valid(const char *t)
 		return true;
 	int oh, om;
 	return (p[0] == '+' || p[0] == '-') && digits(p + 1, 2, &oh) && p[3] == ':' &&
-	       digits(p + 4, 2, &om) && p[6] == '\0' && oh < 24 && om < 60;
+	       digits(p + 4, 2, &om) && p[6] == '\0' && oh <= 24 && om < 60;
 }

@@ -87,9 +87,55 @@ void sl_ignore_add_lines(struct sl_ignore *ig, const char *text)
 	}
 }
 
-/* Matches one bracket expression of Go's filepath.Match at *pp against c.
+/* Decodes one UTF-8 character; invalid bytes decode as U+FFFD of length 1,
+ * as Go's utf8.DecodeRuneInString does. */
+static uint32_t decode_rune(const char *s, size_t *ret_len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t n = u[0] < 0x80 ? 1 : (u[0] & 0xe0) == 0xc0 ? 2 : (u[0] & 0xf0) == 0xe0 ? 3
+	                          : (u[0] & 0xf8) == 0xf0 ? 4 : 0;
+	uint32_t c = n == 1 ? u[0] : n == 2 ? u[0] & 0x1fu : n == 3 ? u[0] & 0x0fu : u[0] & 0x07u;
+	for (size_t i = 1; i < n; i++) {
+		if ((u[i] & 0xc0) != 0x80) {
+			n = 0;
+			break;
+		}
+		c = (c << 6) | (u[i] & 0x3fu);
+	}
+	static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
+	if (n == 0 || c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
+		*ret_len = 1;
+		return 0xfffd;
+	}
+	*ret_len = n;
+	return c;
+}
+
+/* Go's getEsc: one class endpoint, maybe escaped; '-' and ']' may not
+ * appear unescaped and the class must go on after it. Returns -1 when the
+ * pattern is malformed. */
+static int class_endpoint(const char **pp, uint32_t *ret)
+{
+	const char *p = *pp;
+	if (!*p || *p == '-' || *p == ']')
+		return -1;
+	if (*p == '\\' && !*++p)
+		return -1;
+	size_t n;
+	uint32_t r = decode_rune(p, &n);
+	if (r == 0xfffd && n == 1 && (unsigned char)*p >= 0x80)
+		return -1;
+	p += n;
+	if (!*p)
+		return -1;
+	*ret = r;
+	*pp = p;
+	return 0;
+}
+
+/* One bracket expression at *pp (after '[') against character c.
  * Returns 1 match, 0 no match, -1 malformed. */
-static int match_class(const char **pp, unsigned char c)
+static int match_class(const char **pp, uint32_t c)
 {
 	const char *p = *pp;
 	bool negated = false;
@@ -98,39 +144,22 @@ static int match_class(const char **pp, unsigned char c)
 		p++;
 	}
 	bool matched = false;
-	int count = 0;
-	for (;;) {
-		if (*p == ']' && count > 0) {
+	for (int nrange = 0;; nrange++) {
+		if (*p == ']' && nrange > 0) {
 			p++;
 			break;
 		}
-		if (!*p)
+		uint32_t lo, hi;
+		if (class_endpoint(&p, &lo) < 0)
 			return -1;
-		unsigned char lo = (unsigned char)*p;
-		if (lo == '\\') {
+		hi = lo;
+		if (*p == '-') {
 			p++;
-			if (!*p)
+			if (class_endpoint(&p, &hi) < 0)
 				return -1;
-			lo = (unsigned char)*p;
-		}
-		p++;
-		unsigned char hi = lo;
-		if (*p == '-' && p[1] != ']') {
-			p++;
-			if (!*p)
-				return -1;
-			hi = (unsigned char)*p;
-			if (hi == '\\') {
-				p++;
-				if (!*p)
-					return -1;
-				hi = (unsigned char)*p;
-			}
-			p++;
 		}
 		if (lo <= c && c <= hi)
 			matched = true;
-		count++;
 	}
 	*pp = p;
 	return matched != negated;
@@ -166,12 +195,14 @@ static int glob(const char *p, const char *n)
 			if (!*n || *n == '/')
 				return 0;
 			p++;
-			int r = match_class(&p, (unsigned char)*n);
+			size_t len;
+			uint32_t c = decode_rune(n, &len);
+			int r = match_class(&p, c);
 			if (r < 0)
 				return -1;
 			if (r == 0)
 				return 0;
-			n++;
+			n += len;
 			break;
 		}
 		case '\\':

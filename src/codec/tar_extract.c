@@ -178,5 +178,8 @@ int sl_tar_extract(int tgz_fd, const char *dest_dir,
 		if (r < 0)
 			return r;
 	}
+	/* An empty archive never reached the check above. */
+	if (archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP)
+		return sl_error_set(err, SL_EINVAL, "reading tarball: not gzip-compressed");
 	return 0;
 }

@@ -129,6 +129,13 @@ static void put_string(unsigned char *field, size_t width, const char *s)
 	memcpy(field, s, n < width ? n : width);
 	if (n < width)
 		field[n] = '\0';
+	/* Go: a cut name must not end in '/', or old readers see a directory. */
+	if (n > width && field[width - 1] == '/') {
+		size_t k = width - 1;
+		while (k > 0 && s[k - 1] == '/')
+			k--;
+		field[k] = '\0';
+	}
 }
 
 static void set_ustar_magic(unsigned char *blk)
@@ -315,6 +322,14 @@ int sl_tgz_add_file(struct sl_tgz_writer *w, const char *name, mode_t mode, int 
 			return r;
 		left -= (uint64_t)n;
 	}
+	/* The header already promised size bytes: a file that grew since it
+	 * was measured would be archived cut short. */
+	ssize_t extra;
+	do
+		extra = read(src_fd, chunk, 1);
+	while (extra < 0 && errno == EINTR);
+	if (extra > 0)
+		return sl_error_set(err, SL_EIO, "reading %s: file grew while archiving", name);
 	return pad_to_block(w, size, err);
 }
 

@@ -33,8 +33,10 @@ int sl_manifest_build(const struct sl_descriptor *config, const struct sl_descri
 {
 	/* Go's json.Marshal of a map sorts keys bytewise. */
 	struct sl_annotation *sorted = sl_xcalloc(n_annotations, sizeof(*sorted));
-	memcpy(sorted, annotations, n_annotations * sizeof(*sorted));
-	qsort(sorted, n_annotations, sizeof(*sorted), cmp_annotation);
+	if (n_annotations) {
+		memcpy(sorted, annotations, n_annotations * sizeof(*sorted));
+		qsort(sorted, n_annotations, sizeof(*sorted), cmp_annotation);
+	}
 
 	int r = sl_buf_printf(out, "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":",
 	                      SL_MT_OCI_MANIFEST);
