@@ -21,7 +21,10 @@
 
 /* ---- ownership ------------------------------------------------------- */
 
-static inline void sl_freep(void *p) { free(*(void **)p); }
+static inline void sl_freep(void *p)
+{
+	free(*(void **)p);
+}
 static inline void sl_closep(int *fd)
 {
 	if (*fd >= 0)
@@ -32,9 +35,9 @@ static inline void sl_fclosep(FILE **f)
 	if (*f)
 		fclose(*f);
 }
-#define _cleanup_(f) __attribute__((cleanup(f)))
-#define _cleanup_free_ _cleanup_(sl_freep)
-#define _cleanup_close_ _cleanup_(sl_closep)
+#define _cleanup_(f)     __attribute__((cleanup(f)))
+#define _cleanup_free_   _cleanup_(sl_freep)
+#define _cleanup_close_  _cleanup_(sl_closep)
 #define _cleanup_fclose_ _cleanup_(sl_fclosep)
 
 /* Hands ownership out of a cleanup-managed variable. */
@@ -59,14 +62,14 @@ static inline void sl_fclosep(FILE **f)
 
 /* Error codes are negative; the message carries the detail. */
 enum {
-	SL_EINVAL = -1,   /* bad input: flags, references, files, responses */
-	SL_EIO = -2,      /* local filesystem */
-	SL_ENET = -3,     /* transport: connection, TLS, timeout */
-	SL_EHTTP = -4,    /* the server answered with an error status */
-	SL_EAUTH = -5,    /* authentication or authorization refused */
+	SL_EINVAL = -1, /* bad input: flags, references, files, responses */
+	SL_EIO = -2,    /* local filesystem */
+	SL_ENET = -3,   /* transport: connection, TLS, timeout */
+	SL_EHTTP = -4,  /* the server answered with an error status */
+	SL_EAUTH = -5,  /* authentication or authorization refused */
 	SL_ENOTFOUND = -6,
-	SL_EDIGEST = -7,  /* content does not match its digest */
-	SL_ELIMIT = -8,   /* a cap was exceeded */
+	SL_EDIGEST = -7, /* content does not match its digest */
+	SL_ELIMIT = -8,  /* a cap was exceeded */
 	SL_ENOMEM = -9,
 	SL_EUNSUPPORTED = -10,
 };
@@ -79,13 +82,13 @@ struct sl_error {
 
 /* Sets the message; returns code so callers can `return sl_error_set(...)`. */
 int sl_error_set(struct sl_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Prefixes "context: " to the message already in err; returns code. */
 int sl_error_wrap(struct sl_error *err, int code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* As sl_error_set with ": strerror(errno_value)" appended. */
 int sl_error_errno(struct sl_error *err, int errno_value, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 void sl_error_clear(struct sl_error *err);
 
 /* ---- bounded buffers ------------------------------------------------- */
@@ -182,7 +185,10 @@ void sl_sha256_update(struct sl_sha256 *h, const void *data, size_t len);
 void sl_sha256_final(struct sl_sha256 *h, char out[SL_DIGEST_STR_LEN]);
 void sl_sha256_reset(struct sl_sha256 *h);
 void sl_sha256_free(struct sl_sha256 *h);
-static inline void sl_sha256_freep(struct sl_sha256 **h) { sl_sha256_free(*h); }
+static inline void sl_sha256_freep(struct sl_sha256 **h)
+{
+	sl_sha256_free(*h);
+}
 void sl_sha256_digest(const void *data, size_t len, char out[SL_DIGEST_STR_LEN]);
 /* "sha256:" followed by exactly 64 lowercase hex digits. */
 bool sl_digest_valid(const char *digest);

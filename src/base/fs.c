@@ -81,11 +81,11 @@ int sl_read_file(const char *path, size_t max, struct sl_buf *out, struct sl_err
 		if (n == 0)
 			return 0;
 		if (out->len + (size_t)n > max)
-			return sl_error_set(err, SL_ELIMIT, "reading %s: larger than %zu bytes", path,
-			                    max);
+			return sl_error_set(err, SL_ELIMIT, "reading %s: larger than %zu bytes",
+			                    path, max);
 		if (sl_buf_append(out, chunk, (size_t)n) < 0)
-			return sl_error_set(err, SL_ELIMIT, "reading %s: larger than %zu bytes", path,
-			                    max);
+			return sl_error_set(err, SL_ELIMIT, "reading %s: larger than %zu bytes",
+			                    path, max);
 	}
 }
 

@@ -3,9 +3,18 @@
 static bool debug_on;
 static bool quiet_on;
 
-void sl_log_set_debug(bool on) { debug_on = on; }
-bool sl_log_debug_enabled(void) { return debug_on; }
-void sl_log_set_quiet(bool on) { quiet_on = on; }
+void sl_log_set_debug(bool on)
+{
+	debug_on = on;
+}
+bool sl_log_debug_enabled(void)
+{
+	return debug_on;
+}
+void sl_log_set_quiet(bool on)
+{
+	quiet_on = on;
+}
 
 static void emit(const char *symbol, const char *fmt, va_list ap)
 {

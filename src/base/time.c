@@ -24,8 +24,8 @@ static const struct {
 	const char *name;
 	uint64_t ns;
 } units[] = {
-	{"ns", 1},          {"us", 1000},          {"\u00b5s", 1000},     {"\u03bcs", 1000},
-	{"ms", 1000000},    {"s", 1000000000ull},  {"m", 60000000000ull}, {"h", 3600000000000ull},
+    {"ns", 1},       {"us", 1000},         {"\u00b5s", 1000},     {"\u03bcs", 1000},
+    {"ms", 1000000}, {"s", 1000000000ull}, {"m", 60000000000ull}, {"h", 3600000000000ull},
 };
 
 #define DURATION_MAX ((uint64_t)1 << 63)
@@ -52,10 +52,12 @@ int sl_duration_parse(const char *text, int64_t *ret_ms, struct sl_error *err)
 		const char *start = s;
 		for (; isdigit((unsigned char)*s); s++) {
 			if (v > DURATION_MAX / 10)
-				return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"", text);
+				return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"",
+				                    text);
 			v = v * 10 + (uint64_t)(*s - '0');
 			if (v > DURATION_MAX)
-				return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"", text);
+				return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"",
+				                    text);
 		}
 		bool pre = s != start, post = false;
 		uint64_t frac = 0, scale = 1;
@@ -79,14 +81,16 @@ int sl_duration_parse(const char *text, int64_t *ret_ms, struct sl_error *err)
 		while (*s && *s != '.' && !isdigit((unsigned char)*s))
 			s++;
 		if (s == start)
-			return sl_error_set(err, SL_EINVAL, "missing unit in duration \"%s\"", text);
+			return sl_error_set(err, SL_EINVAL, "missing unit in duration \"%s\"",
+			                    text);
 		uint64_t unit = 0;
 		for (size_t i = 0; i < SL_ARRAY_SIZE(units); i++)
 			if (strlen(units[i].name) == (size_t)(s - start) &&
 			    strncmp(start, units[i].name, (size_t)(s - start)) == 0)
 				unit = units[i].ns;
 		if (!unit)
-			return sl_error_set(err, SL_EINVAL, "unknown unit \"%.*s\" in duration \"%s\"",
+			return sl_error_set(err, SL_EINVAL,
+			                    "unknown unit \"%.*s\" in duration \"%s\"",
 			                    (int)(s - start), start, text);
 		if (v > DURATION_MAX / unit)
 			return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"", text);
@@ -94,7 +98,8 @@ int sl_duration_parse(const char *text, int64_t *ret_ms, struct sl_error *err)
 		if (frac > 0) {
 			v += (uint64_t)((double)frac * ((double)unit / (double)scale));
 			if (v > DURATION_MAX)
-				return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"", text);
+				return sl_error_set(err, SL_EINVAL, "invalid duration \"%s\"",
+				                    text);
 		}
 		total += v;
 		if (total > DURATION_MAX)

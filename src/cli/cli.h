@@ -17,7 +17,7 @@ struct flag {
 	const char *name;
 	char shorthand;
 	enum flag_type type;
-	void *target; /* char **, bool *, struct sl_strv *, int64_t * (ms) */
+	void *target;    /* char **, bool *, struct sl_strv *, int64_t * (ms) */
 	const char *def; /* default, as shown in --help and applied before parsing */
 	const char *usage;
 	bool changed;
@@ -54,10 +54,10 @@ bool flag_changed(const struct flag *flags, const char *name);
 
 /* Shared helpers. */
 int cli_provider_check(const char *provider, struct sl_error *err);
-int cli_resolve_creds(const struct sl_oci_ref *ref, const char *creds_flag,
-                      const char *provider, struct sl_creds *ret, struct sl_error *err);
-void cli_registry_opts(struct sl_registry_opts *opts, const struct sl_creds *creds,
-                       bool insecure, const char *ca_file);
+int cli_resolve_creds(const struct sl_oci_ref *ref, const char *creds_flag, const char *provider,
+                      struct sl_creds *ret, struct sl_error *err);
+void cli_registry_opts(struct sl_registry_opts *opts, const struct sl_creds *creds, bool insecure,
+                       const char *ca_file);
 int cli_parse_size(const char *text, uint64_t *ret, struct sl_error *err);
 void cli_warn(void *userdata, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints a YAML scalar the way go-yaml v2 does for plain strings. */

@@ -23,8 +23,8 @@ int cli_provider_check(const char *provider, struct sl_error *err)
 	                    provider, provider);
 }
 
-int cli_resolve_creds(const struct sl_oci_ref *ref, const char *creds_flag,
-                      const char *provider, struct sl_creds *ret, struct sl_error *err)
+int cli_resolve_creds(const struct sl_oci_ref *ref, const char *creds_flag, const char *provider,
+                      struct sl_creds *ret, struct sl_error *err)
 {
 	(void)provider;
 	if (creds_flag && *creds_flag) {
@@ -78,15 +78,15 @@ void cli_progress_done(void)
 	}
 }
 
-void cli_registry_opts(struct sl_registry_opts *opts, const struct sl_creds *creds,
-                       bool insecure, const char *ca_file)
+void cli_registry_opts(struct sl_registry_opts *opts, const struct sl_creds *creds, bool insecure,
+                       const char *ca_file)
 {
 	*opts = (struct sl_registry_opts){
-		.creds = creds,
-		.insecure = insecure,
-		.ca_file = ca_file && *ca_file ? ca_file : NULL,
-		.timeout_ms = g_flags.timeout_ms,
-		.user_agent = "sluice/" SLUICE_VERSION,
+	    .creds = creds,
+	    .insecure = insecure,
+	    .ca_file = ca_file && *ca_file ? ca_file : NULL,
+	    .timeout_ms = g_flags.timeout_ms,
+	    .user_agent = "sluice/" SLUICE_VERSION,
 	};
 	const char *no_progress = getenv("SLUICE_NO_PROGRESS");
 	if (isatty(2) && !g_flags.debug && !(no_progress && *no_progress)) {
@@ -104,9 +104,17 @@ int cli_parse_size(const char *text, uint64_t *ret, struct sl_error *err)
 	static const struct {
 		const char *suffix;
 		double mult;
-	} units[] = {{"", 1},         {"B", 1},         {"KiB", 1024.0},  {"MiB", 1048576.0},
-	             {"GiB", 1073741824.0}, {"KB", 1e3}, {"MB", 1e6},      {"GB", 1e9},
-	             {"K", 1024.0},   {"M", 1048576.0}, {"G", 1073741824.0}};
+	} units[] = {{"", 1},
+	             {"B", 1},
+	             {"KiB", 1024.0},
+	             {"MiB", 1048576.0},
+	             {"GiB", 1073741824.0},
+	             {"KB", 1e3},
+	             {"MB", 1e6},
+	             {"GB", 1e9},
+	             {"K", 1024.0},
+	             {"M", 1048576.0},
+	             {"G", 1073741824.0}};
 	for (size_t i = 0; i < SL_ARRAY_SIZE(units); i++)
 		if (strcmp(end, units[i].suffix) == 0) {
 			*ret = (uint64_t)(v * units[i].mult);
@@ -132,9 +140,10 @@ void cli_warn(void *userdata, const char *fmt, ...)
 static bool needs_quotes(const char *s)
 {
 	static const char *const special[] = {
-		"", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE",
-		"y", "Y", "yes", "Yes", "YES", "n", "N", "no", "No", "NO", "on", "On", "ON", "off",
-		"Off", "OFF", ".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN"};
+	    "",      "~",     "null", "Null",  "NULL",  "true",  "True", "TRUE", "false",
+	    "False", "FALSE", "y",    "Y",     "yes",   "Yes",   "YES",  "n",    "N",
+	    "no",    "No",    "NO",   "on",    "On",    "ON",    "off",  "Off",  "OFF",
+	    ".inf",  ".Inf",  ".INF", "-.inf", "-.Inf", "-.INF", ".nan", ".NaN", ".NAN"};
 	for (size_t i = 0; i < SL_ARRAY_SIZE(special); i++)
 		if (strcmp(s, special[i]) == 0)
 			return true;

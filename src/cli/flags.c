@@ -8,18 +8,18 @@
 struct global_flags g_flags;
 
 static struct flag global_flags[] = {
-	{"timeout", 0, FLAG_DURATION, &g_flags.timeout_ms, "5m0s",
-	 "timeout for this operation; 0 means no timeout"},
-	{"namespace", 'n', FLAG_STRING, &g_flags.namespace_, "flux-system",
-	 "the namespace scope for this operation"},
-	{"kubeconfig", 0, FLAG_STRING, &g_flags.kubeconfig, "",
-	 "path to the kubeconfig file (not used by artifact commands)"},
-	{"context", 0, FLAG_STRING, &g_flags.context, "",
-	 "kubernetes context to use (not used by artifact commands)"},
-	{"debug", 0, FLAG_BOOL, &g_flags.debug, "false",
-	 "print retries and other detail of the registry conversation to stderr"},
-	{"help", 'h', FLAG_BOOL, &g_flags.help, "false", "help for this command"},
-	{0},
+    {"timeout", 0, FLAG_DURATION, &g_flags.timeout_ms, "5m0s",
+     "timeout for this operation; 0 means no timeout"},
+    {"namespace", 'n', FLAG_STRING, &g_flags.namespace_, "flux-system",
+     "the namespace scope for this operation"},
+    {"kubeconfig", 0, FLAG_STRING, &g_flags.kubeconfig, "",
+     "path to the kubeconfig file (not used by artifact commands)"},
+    {"context", 0, FLAG_STRING, &g_flags.context, "",
+     "kubernetes context to use (not used by artifact commands)"},
+    {"debug", 0, FLAG_BOOL, &g_flags.debug, "false",
+     "print retries and other detail of the registry conversation to stderr"},
+    {"help", 'h', FLAG_BOOL, &g_flags.help, "false", "help for this command"},
+    {0},
 };
 
 static int set_value(struct flag *f, const char *value, struct sl_error *err)
@@ -41,10 +41,11 @@ static int set_value(struct flag *f, const char *value, struct sl_error *err)
 		         !strcmp(value, "FALSE") || !strcmp(value, "False"))
 			*t = false;
 		else
-			return sl_error_set(err, SL_EINVAL,
-			                    "invalid argument \"%s\" for \"--%s\" flag: strconv.ParseBool: "
-			                    "parsing \"%s\": invalid syntax",
-			                    value, f->name, value);
+			return sl_error_set(
+			    err, SL_EINVAL,
+			    "invalid argument \"%s\" for \"--%s\" flag: strconv.ParseBool: "
+			    "parsing \"%s\": invalid syntax",
+			    value, f->name, value);
 		return 0;
 	}
 	case FLAG_STRING_CSV: {
@@ -55,14 +56,12 @@ static int set_value(struct flag *f, const char *value, struct sl_error *err)
 			sl_strv_push(t, tok);
 		return 0;
 	}
-	case FLAG_STRING_ARRAY:
-		sl_strv_push(f->target, value);
-		return 0;
+	case FLAG_STRING_ARRAY: sl_strv_push(f->target, value); return 0;
 	case FLAG_DURATION: {
 		int r = sl_duration_parse(value, f->target, err);
 		if (r < 0)
-			return sl_error_wrap(err, r, "invalid argument \"%s\" for \"--%s\" flag", value,
-			                     f->name);
+			return sl_error_wrap(err, r, "invalid argument \"%s\" for \"--%s\" flag",
+			                     value, f->name);
 		return 0;
 	}
 	}
@@ -74,12 +73,8 @@ static void apply_default(struct flag *f)
 	if (!f->def)
 		return;
 	switch (f->type) {
-	case FLAG_STRING:
-		*(char **)f->target = sl_strdup(f->def);
-		break;
-	case FLAG_BOOL:
-		*(bool *)f->target = strcmp(f->def, "true") == 0;
-		break;
+	case FLAG_STRING: *(char **)f->target = sl_strdup(f->def); break;
+	case FLAG_BOOL: *(bool *)f->target = strcmp(f->def, "true") == 0; break;
 	case FLAG_STRING_CSV: {
 		_cleanup_free_ char *copy = sl_strdup(f->def);
 		for (char *save = NULL, *tok = strtok_r(copy, ",", &save); tok;
@@ -87,11 +82,8 @@ static void apply_default(struct flag *f)
 			sl_strv_push(f->target, tok);
 		break;
 	}
-	case FLAG_STRING_ARRAY:
-		break;
-	case FLAG_DURATION:
-		sl_duration_parse(f->def, f->target, NULL);
-		break;
+	case FLAG_STRING_ARRAY: break;
+	case FLAG_DURATION: sl_duration_parse(f->def, f->target, NULL); break;
 	}
 }
 
@@ -149,7 +141,8 @@ int flags_parse(struct flag *flags, int argc, char **argv, struct sl_strv *ret_a
 			size_t len = eq ? (size_t)(eq - name) : strlen(name);
 			struct flag *f = find_long(flags, name, len);
 			if (!f)
-				return sl_error_set(err, SL_EINVAL, "unknown flag: --%.*s", (int)len, name);
+				return sl_error_set(err, SL_EINVAL, "unknown flag: --%.*s",
+				                    (int)len, name);
 			_cleanup_free_ char *shown = sl_asprintf("--%s", f->name);
 			int r = assign(f, eq ? eq + 1 : NULL, &i, argc, argv, shown, err);
 			if (r < 0)
@@ -159,7 +152,8 @@ int flags_parse(struct flag *flags, int argc, char **argv, struct sl_strv *ret_a
 				struct flag *f = find_short(flags, *c);
 				if (!f)
 					return sl_error_set(err, SL_EINVAL,
-					                    "unknown shorthand flag: '%c' in %s", *c, a);
+					                    "unknown shorthand flag: '%c' in %s",
+					                    *c, a);
 				char shown[8];
 				snprintf(shown, sizeof(shown), "-%c", *c);
 				if (f->type == FLAG_BOOL && c[1] != '=') {

@@ -5,43 +5,46 @@
 #include "config.h"
 
 const struct command cli_commands[] = {
-	{"push", "artifact", "Push Kubernetes manifests as an OCI artifact (Flux's format) to a registry.",
-	 "sluice push artifact oci://<registry>/<repository>:<tag> --path=<dir|file|-> "
-	 "--source=<url> --revision=<rev> [flags]",
-	 "  # Push the manifests in ./deploy, recording where they came from\n"
-	 "  sluice push artifact oci://127.0.0.1:5000/manifests/app:$(git rev-parse --short HEAD) \\\n"
-	 "    --path=./deploy \\\n"
-	 "    --source=\"$(git config --get remote.origin.url)\" \\\n"
-	 "    --revision=\"$(git branch --show-current)@sha1:$(git rev-parse HEAD)\"\n\n"
-	 "  # Same content, same digest on every run, digest printed as JSON\n"
-	 "  sluice push artifact oci://ghcr.io/org/app:v1 -f ./deploy --source=x --revision=y \\\n"
-	 "    --reproducible -o json\n\n"
-	 "  # A single manifest from stdin\n"
-	 "  kubectl create cm demo --dry-run=client -o yaml | sluice push artifact \\\n"
-	 "    oci://127.0.0.1:5000/demo:latest -f - --source=cli --revision=v1",
-	 cmd_push_artifact},
-	{"pull", "artifact", "Pull an OCI artifact and extract its content into a directory.",
-	 "sluice pull artifact oci://<registry>/<repository>[:<tag>|@<digest>] --output=<dir> [flags]",
-	 "  # Pull by tag into ./out (created if missing)\n"
-	 "  sluice pull artifact oci://127.0.0.1:5000/manifests/app:v1 --output ./out\n\n"
-	 "  # Pull by digest with credentials\n"
-	 "  sluice pull artifact oci://ghcr.io/org/app@sha256:<hex> -o ./out --creds user:token",
-	 cmd_pull_artifact},
-	{0},
+    {"push", "artifact",
+     "Push Kubernetes manifests as an OCI artifact (Flux's format) to a registry.",
+     "sluice push artifact oci://<registry>/<repository>:<tag> --path=<dir|file|-> "
+     "--source=<url> --revision=<rev> [flags]",
+     "  # Push the manifests in ./deploy, recording where they came from\n"
+     "  sluice push artifact oci://127.0.0.1:5000/manifests/app:$(git rev-parse --short HEAD) \\\n"
+     "    --path=./deploy \\\n"
+     "    --source=\"$(git config --get remote.origin.url)\" \\\n"
+     "    --revision=\"$(git branch --show-current)@sha1:$(git rev-parse HEAD)\"\n\n"
+     "  # Same content, same digest on every run, digest printed as JSON\n"
+     "  sluice push artifact oci://ghcr.io/org/app:v1 -f ./deploy --source=x --revision=y \\\n"
+     "    --reproducible -o json\n\n"
+     "  # A single manifest from stdin\n"
+     "  kubectl create cm demo --dry-run=client -o yaml | sluice push artifact \\\n"
+     "    oci://127.0.0.1:5000/demo:latest -f - --source=cli --revision=v1",
+     cmd_push_artifact},
+    {"pull", "artifact", "Pull an OCI artifact and extract its content into a directory.",
+     "sluice pull artifact oci://<registry>/<repository>[:<tag>|@<digest>] --output=<dir> [flags]",
+     "  # Pull by tag into ./out (created if missing)\n"
+     "  sluice pull artifact oci://127.0.0.1:5000/manifests/app:v1 --output ./out\n\n"
+     "  # Pull by digest with credentials\n"
+     "  sluice pull artifact oci://ghcr.io/org/app@sha256:<hex> -o ./out --creds user:token",
+     cmd_pull_artifact},
+    {0},
 };
 
 const struct command *cli_find_command(const char *verb, const char *noun)
 {
 	for (const struct command *c = cli_commands; c->verb; c++)
-		if (strcmp(c->verb, verb) == 0 && (!c->noun || (noun && strcmp(c->noun, noun) == 0)))
+		if (strcmp(c->verb, verb) == 0 &&
+		    (!c->noun || (noun && strcmp(c->noun, noun) == 0)))
 			return c;
 	return NULL;
 }
 
 static void print_usage(FILE *out)
 {
-	fprintf(out, "sluice %s — GitOps from OCI registries, compatible with Flux.\n\n"
-	             "Usage:\n  sluice <command> [flags]\n\nCommands:\n",
+	fprintf(out,
+	        "sluice %s — GitOps from OCI registries, compatible with Flux.\n\n"
+	        "Usage:\n  sluice <command> [flags]\n\nCommands:\n",
 	        SLUICE_VERSION);
 	for (const struct command *c = cli_commands; c->verb; c++) {
 		char name[48];
@@ -75,8 +78,9 @@ int main(int argc, char **argv)
 		if (known_verb && noun && strcmp(noun, "--help") && strcmp(noun, "-h"))
 			sl_log_failure("unknown command \"%s %s\" for \"sluice\"", verb, noun);
 		else if (known_verb)
-			sl_log_failure("\"sluice %s\" needs a subcommand, e.g. \"sluice %s artifact\"",
-			               verb, verb);
+			sl_log_failure(
+			    "\"sluice %s\" needs a subcommand, e.g. \"sluice %s artifact\"", verb,
+			    verb);
 		else
 			sl_log_failure("unknown command \"%s\" for \"sluice\"", verb);
 		fprintf(stderr, "Run 'sluice --help' for usage.\n");

@@ -12,19 +12,19 @@ static struct {
 } o;
 
 static struct flag flags[] = {
-	{"output", 'o', FLAG_STRING, &o.output, "",
-	 "path where the artifact content should be extracted (created if missing)"},
-	{"creds", 0, FLAG_STRING, &o.creds, "",
-	 "credentials for OCI registry in the format <username>[:<password>]"},
-	{"provider", 0, FLAG_STRING, &o.provider, "generic",
-	 "the OCI provider name, available options are: (generic, aws, azure, gcp)"},
-	{"insecure-registry", 0, FLAG_BOOL, &o.insecure, "false",
-	 "allows artifacts to be pulled without TLS verification or over plain HTTP"},
-	{"ca-file", 0, FLAG_STRING, &o.ca_file, "",
-	 "PEM file of a CA to trust in addition to the system's (also: SSL_CERT_FILE)"},
-	{"max-size", 0, FLAG_STRING, &o.max_size, DEFAULT_MAX_SIZE,
-	 "refuse layers, and extracted content, larger than this"},
-	{0},
+    {"output", 'o', FLAG_STRING, &o.output, "",
+     "path where the artifact content should be extracted (created if missing)"},
+    {"creds", 0, FLAG_STRING, &o.creds, "",
+     "credentials for OCI registry in the format <username>[:<password>]"},
+    {"provider", 0, FLAG_STRING, &o.provider, "generic",
+     "the OCI provider name, available options are: (generic, aws, azure, gcp)"},
+    {"insecure-registry", 0, FLAG_BOOL, &o.insecure, "false",
+     "allows artifacts to be pulled without TLS verification or over plain HTTP"},
+    {"ca-file", 0, FLAG_STRING, &o.ca_file, "",
+     "PEM file of a CA to trust in addition to the system's (also: SSL_CERT_FILE)"},
+    {"max-size", 0, FLAG_STRING, &o.max_size, DEFAULT_MAX_SIZE,
+     "refuse layers, and extracted content, larger than this"},
+    {0},
 };
 
 int cmd_pull_artifact(int argc, char **argv, struct sl_error *err)
@@ -70,8 +70,8 @@ int cmd_pull_artifact(int argc, char **argv, struct sl_error *err)
 	if (r < 0)
 		goto out;
 	sl_log_action("pulling artifact from %s", ref.text);
-	struct sl_pull_opts popts = {.max_layer_bytes = max_size, .max_extract_bytes = max_size,
-	                             .warn = cli_warn};
+	struct sl_pull_opts popts = {
+	    .max_layer_bytes = max_size, .max_extract_bytes = max_size, .warn = cli_warn};
 	r = sl_artifact_pull(reg, &ref, o.output, &popts, &result, err);
 	cli_progress_done();
 	if (r < 0) {

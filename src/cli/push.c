@@ -12,34 +12,35 @@ static struct {
 } o;
 
 static struct flag flags[] = {
-	{"path", 'f', FLAG_STRING, &o.path, "", "path to the directory or file to push, or - for stdin"},
-	{"source", 0, FLAG_STRING, &o.source, "",
-	 "the source address, e.g. the Git URL (required)"},
-	{"revision", 0, FLAG_STRING, &o.revision, "",
-	 "the source revision in the format '<branch|tag>@sha1:<commit-sha>' (required)"},
-	{"creds", 0, FLAG_STRING, &o.creds, "",
-	 "credentials for OCI registry in the format <username>[:<password>]"},
-	{"provider", 0, FLAG_STRING, &o.provider, "generic",
-	 "the OCI provider name, available options are: (generic, aws, azure, gcp)"},
-	{"ignore-paths", 0, FLAG_STRING_CSV, &o.ignore_paths,
-	 ".git/,.gitignore,.gitmodules,.gitattributes,*.jpg,*.jpeg,*.gif,*.png,*.wmv,*.flv,*.tar.gz,"
-	 "*.zip",
-	 "set paths to ignore in .gitignore format (the first use replaces the default)"},
-	{"add-ignore-paths", 0, FLAG_STRING_CSV, &o.add_ignore_paths, NULL,
-	 "paths to ignore in .gitignore format, in addition to --ignore-paths"},
-	{"resolve-symlinks", 0, FLAG_BOOL, &o.resolve_symlinks, "false",
-	 "include symlinked files and directories by their targets"},
-	{"annotations", 'a', FLAG_STRING_ARRAY, &o.annotations, NULL,
-	 "set custom OCI annotations in the format '<key>=<value>'"},
-	{"output", 'o', FLAG_STRING, &o.output, "",
-	 "the format in which the artifact digest should be printed, can be 'json' or 'yaml'"},
-	{"reproducible", 0, FLAG_BOOL, &o.reproducible, "false",
-	 "ensure reproducible image digests by setting the created timestamp to '1970-01-01T00:00:00Z'"},
-	{"insecure-registry", 0, FLAG_BOOL, &o.insecure, "false",
-	 "allows artifacts to be pushed without TLS verification or over plain HTTP"},
-	{"ca-file", 0, FLAG_STRING, &o.ca_file, "",
-	 "PEM file of a CA to trust in addition to the system's (also: SSL_CERT_FILE)"},
-	{0},
+    {"path", 'f', FLAG_STRING, &o.path, "",
+     "path to the directory or file to push, or - for stdin"},
+    {"source", 0, FLAG_STRING, &o.source, "", "the source address, e.g. the Git URL (required)"},
+    {"revision", 0, FLAG_STRING, &o.revision, "",
+     "the source revision in the format '<branch|tag>@sha1:<commit-sha>' (required)"},
+    {"creds", 0, FLAG_STRING, &o.creds, "",
+     "credentials for OCI registry in the format <username>[:<password>]"},
+    {"provider", 0, FLAG_STRING, &o.provider, "generic",
+     "the OCI provider name, available options are: (generic, aws, azure, gcp)"},
+    {"ignore-paths", 0, FLAG_STRING_CSV, &o.ignore_paths,
+     ".git/,.gitignore,.gitmodules,.gitattributes,*.jpg,*.jpeg,*.gif,*.png,*.wmv,*.flv,*.tar.gz,"
+     "*.zip",
+     "set paths to ignore in .gitignore format (the first use replaces the default)"},
+    {"add-ignore-paths", 0, FLAG_STRING_CSV, &o.add_ignore_paths, NULL,
+     "paths to ignore in .gitignore format, in addition to --ignore-paths"},
+    {"resolve-symlinks", 0, FLAG_BOOL, &o.resolve_symlinks, "false",
+     "include symlinked files and directories by their targets"},
+    {"annotations", 'a', FLAG_STRING_ARRAY, &o.annotations, NULL,
+     "set custom OCI annotations in the format '<key>=<value>'"},
+    {"output", 'o', FLAG_STRING, &o.output, "",
+     "the format in which the artifact digest should be printed, can be 'json' or 'yaml'"},
+    {"reproducible", 0, FLAG_BOOL, &o.reproducible, "false",
+     "ensure reproducible image digests by setting the created timestamp to "
+     "'1970-01-01T00:00:00Z'"},
+    {"insecure-registry", 0, FLAG_BOOL, &o.insecure, "false",
+     "allows artifacts to be pushed without TLS verification or over plain HTTP"},
+    {"ca-file", 0, FLAG_STRING, &o.ca_file, "",
+     "PEM file of a CA to trust in addition to the system's (also: SSL_CERT_FILE)"},
+    {0},
 };
 
 static void print_result(const struct sl_oci_ref *ref, const char *digest)
@@ -148,8 +149,10 @@ static int build_layer(const char *path, int *ret_fd, uint64_t *ret_size,
 		sl_ignore_add_lines(ignore, o.ignore_paths.items[i]);
 	for (size_t i = 0; i < o.add_ignore_paths.len; i++)
 		sl_ignore_add_lines(ignore, o.add_ignore_paths.items[i]);
-	struct sl_build_opts bopts = {.ignore = ignore, .resolve_symlinks = o.resolve_symlinks,
-	                              .read_sourceignore = true, .warn = cli_warn};
+	struct sl_build_opts bopts = {.ignore = ignore,
+	                              .resolve_symlinks = o.resolve_symlinks,
+	                              .read_sourceignore = true,
+	                              .warn = cli_warn};
 	/* The layer lives in an unlinked temp file: streamed out, never held in
 	 * memory, and gone whatever happens. */
 	int fd = open(sl_tmpdir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -185,7 +188,8 @@ static int parse_annotations(struct sl_annotation **ret, size_t *ret_n, struct s
 		/* Flux splits on '=' and wants exactly two parts. */
 		if (!eq || eq == kv || strchr(eq + 1, '=')) {
 			r = sl_error_set(err, SL_EINVAL,
-			                 "invalid annotation %s, must be in the format key=value", kv);
+			                 "invalid annotation %s, must be in the format key=value",
+			                 kv);
 			break;
 		}
 		_cleanup_free_ char *key = sl_strndup(kv, (size_t)(eq - kv));
@@ -270,9 +274,9 @@ int cmd_push_artifact(int argc, char **argv, struct sl_error *err)
 	} else {
 		struct stat st;
 		if (stat(path, &st) < 0) {
-			r = sl_error_errno(err, errno, SL_EINVAL,
-			                   "invalid path '%s', must point to an existing directory or file",
-			                   path);
+			r = sl_error_errno(
+			    err, errno, SL_EINVAL,
+			    "invalid path '%s', must point to an existing directory or file", path);
 			goto out;
 		}
 	}

@@ -31,7 +31,10 @@ int sl_tgz_add_file(struct sl_tgz_writer *w, const char *name, mode_t mode, int 
 int sl_tgz_finish(struct sl_tgz_writer *w, uint64_t *ret_size, char ret_digest[SL_DIGEST_STR_LEN],
                   struct sl_error *err);
 void sl_tgz_writer_free(struct sl_tgz_writer *w);
-static inline void sl_tgz_writer_freep(struct sl_tgz_writer **w) { sl_tgz_writer_free(*w); }
+static inline void sl_tgz_writer_freep(struct sl_tgz_writer **w)
+{
+	sl_tgz_writer_free(*w);
+}
 
 /* ---- safe extraction ------------------------------------------------- */
 
@@ -49,9 +52,8 @@ typedef void (*sl_extract_warn_fn)(void *userdata, const char *fmt, ...);
  * components, no backslashes; symlinks are skipped and reported through
  * warn; hard links, devices and FIFOs are refused. On error dest_dir may
  * hold partial content: the caller owns cleaning it. */
-int sl_tar_extract(int tgz_fd, const char *dest_dir,
-                   const struct sl_extract_limits *limits, sl_extract_warn_fn warn,
-                   void *userdata, struct sl_error *err);
+int sl_tar_extract(int tgz_fd, const char *dest_dir, const struct sl_extract_limits *limits,
+                   sl_extract_warn_fn warn, void *userdata, struct sl_error *err);
 
 /* Reads the first bytes of a file to tell gzip from anything else. */
 bool sl_is_gzip_file(const char *path);
@@ -73,7 +75,10 @@ bool sl_ignore_match(const struct sl_ignore *ig, const char *path, bool is_dir);
  * still be walked. */
 bool sl_ignore_has_inclusion(const struct sl_ignore *ig);
 void sl_ignore_free(struct sl_ignore *ig);
-static inline void sl_ignore_freep(struct sl_ignore **ig) { sl_ignore_free(*ig); }
+static inline void sl_ignore_freep(struct sl_ignore **ig)
+{
+	sl_ignore_free(*ig);
+}
 
 /* Go's filepath.Match for one path component; malformed patterns never match. */
 bool sl_glob_match(const char *pattern, const char *name);

@@ -54,27 +54,13 @@ int sl_json_append_go_string(struct sl_buf *b, const char *str)
 		}
 		unsigned char c = *s++;
 		switch (c) {
-		case '"':
-			r = sl_buf_append(b, "\\\"", 2);
-			break;
-		case '\\':
-			r = sl_buf_append(b, "\\\\", 2);
-			break;
-		case '\n':
-			r = sl_buf_append(b, "\\n", 2);
-			break;
-		case '\r':
-			r = sl_buf_append(b, "\\r", 2);
-			break;
-		case '\t':
-			r = sl_buf_append(b, "\\t", 2);
-			break;
-		case '\b':
-			r = sl_buf_append(b, "\\b", 2);
-			break;
-		case '\f':
-			r = sl_buf_append(b, "\\f", 2);
-			break;
+		case '"': r = sl_buf_append(b, "\\\"", 2); break;
+		case '\\': r = sl_buf_append(b, "\\\\", 2); break;
+		case '\n': r = sl_buf_append(b, "\\n", 2); break;
+		case '\r': r = sl_buf_append(b, "\\r", 2); break;
+		case '\t': r = sl_buf_append(b, "\\t", 2); break;
+		case '\b': r = sl_buf_append(b, "\\b", 2); break;
+		case '\f': r = sl_buf_append(b, "\\f", 2); break;
 		default:
 			if (c < 0x20 || c == '<' || c == '>' || c == '&') {
 				char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};

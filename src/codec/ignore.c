@@ -58,7 +58,8 @@ static void add_pattern(struct sl_ignore *ig, const char *line, size_t len)
 	for (char *seg = s;;) {
 		char *slash = strchr(seg, '/');
 		pat.segments = sl_xrealloc(pat.segments, (pat.n + 1) * sizeof(char *));
-		pat.segments[pat.n++] = slash ? sl_strndup(seg, (size_t)(slash - seg)) : sl_strdup(seg);
+		pat.segments[pat.n++] =
+		    slash ? sl_strndup(seg, (size_t)(slash - seg)) : sl_strdup(seg);
 		if (!slash)
 			break;
 		seg = slash + 1;
@@ -92,8 +93,11 @@ void sl_ignore_add_lines(struct sl_ignore *ig, const char *text)
 static uint32_t decode_rune(const char *s, size_t *ret_len)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t n = u[0] < 0x80 ? 1 : (u[0] & 0xe0) == 0xc0 ? 2 : (u[0] & 0xf0) == 0xe0 ? 3
-	                          : (u[0] & 0xf8) == 0xf0 ? 4 : 0;
+	size_t n = u[0] < 0x80             ? 1
+	           : (u[0] & 0xe0) == 0xc0 ? 2
+	           : (u[0] & 0xf0) == 0xe0 ? 3
+	           : (u[0] & 0xf8) == 0xf0 ? 4
+	                                   : 0;
 	uint32_t c = n == 1 ? u[0] : n == 2 ? u[0] & 0x1fu : n == 3 ? u[0] & 0x0fu : u[0] & 0x07u;
 	for (size_t i = 1; i < n; i++) {
 		if ((u[i] & 0xc0) != 0x80) {

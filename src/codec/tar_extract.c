@@ -131,13 +131,14 @@ static int extract_entry(struct archive *a, struct archive_entry *entry, int roo
 		return sl_error_set(err, SL_EUNSUPPORTED,
 		                    "tar entry \"%s\" has an unsupported type (0%o)", raw, type);
 	if (n == 0)
-		return sl_error_set(err, SL_EINVAL, "tar entry \"%s\" names the root as a file", raw);
+		return sl_error_set(err, SL_EINVAL, "tar entry \"%s\" names the root as a file",
+		                    raw);
 
 	_cleanup_close_ int dir = open_dir_chain(root_fd, parts, n - 1, 0750, err);
 	if (dir < 0)
 		return sl_error_wrap(err, dir, "tar entry \"%s\"", raw);
-	_cleanup_close_ int fd = openat(dir, parts[n - 1],
-	                                O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, perm);
+	_cleanup_close_ int fd =
+	    openat(dir, parts[n - 1], O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, perm);
 	if (fd < 0)
 		return sl_error_errno(err, errno, SL_EIO, "creating %s", raw);
 	int r = write_entry_data(a, fd, total, limits, err);
@@ -146,9 +147,8 @@ static int extract_entry(struct archive *a, struct archive_entry *entry, int roo
 	return 0;
 }
 
-int sl_tar_extract(int tgz_fd, const char *dest_dir,
-                   const struct sl_extract_limits *limits, sl_extract_warn_fn warn,
-                   void *userdata, struct sl_error *err)
+int sl_tar_extract(int tgz_fd, const char *dest_dir, const struct sl_extract_limits *limits,
+                   sl_extract_warn_fn warn, void *userdata, struct sl_error *err)
 {
 	_cleanup_close_ int root_fd = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root_fd < 0)

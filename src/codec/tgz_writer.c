@@ -9,7 +9,7 @@
 
 #include "codec/codec.h"
 
-#define BLOCK 512
+#define BLOCK     512
 #define OUT_CHUNK (64 * 1024)
 /* USTAR's 12-byte octal size field tops out just below 8 GiB. */
 #define MAX_ENTRY_SIZE ((uint64_t)077777777777)
@@ -229,8 +229,8 @@ static int write_pax_path(struct sl_tgz_writer *w, const char *name, struct sl_e
 	 * and cut to 100 bytes. */
 	const char *slash = strrchr(name, '/');
 	_cleanup_free_ char *hdr_name =
-		slash ? sl_asprintf("%.*s/PaxHeaders.0/%s", (int)(slash - name), name, slash + 1)
-		      : sl_asprintf("PaxHeaders.0/%s", name);
+	    slash ? sl_asprintf("%.*s/PaxHeaders.0/%s", (int)(slash - name), name, slash + 1)
+	          : sl_asprintf("PaxHeaders.0/%s", name);
 	size_t j = 0;
 	for (size_t i = 0; hdr_name[i]; i++)
 		if ((unsigned char)hdr_name[i] < 0x80)

@@ -78,7 +78,9 @@ static int walk_entry(struct walk *wk, const char *abs, const char *rel, struct 
 			char target[4096];
 			ssize_t n = readlink(abs, target, sizeof(target) - 1);
 			target[n > 0 ? n : 0] = '\0';
-			warn(wk, "skipped symlink %s -> %s (use --resolve-symlinks to include its target)",
+			warn(wk,
+			     "skipped symlink %s -> %s (use --resolve-symlinks to include its "
+			     "target)",
 			     rel, target);
 			return 0;
 		}
@@ -127,8 +129,8 @@ static int walk_dir(struct walk *wk, const char *abs, const char *rel, struct sl
 	int r = list_dir(abs, &names, err);
 	for (size_t i = 0; r == 0 && i < names.len; i++) {
 		_cleanup_free_ char *child_abs = sl_asprintf("%s/%s", abs, names.items[i]);
-		_cleanup_free_ char *child_rel = rel ? sl_asprintf("%s/%s", rel, names.items[i])
-		                                     : sl_strdup(names.items[i]);
+		_cleanup_free_ char *child_rel =
+		    rel ? sl_asprintf("%s/%s", rel, names.items[i]) : sl_strdup(names.items[i]);
 		r = walk_entry(wk, child_abs, child_rel, err);
 	}
 	wk->depth--;
@@ -136,8 +138,7 @@ static int walk_dir(struct walk *wk, const char *abs, const char *rel, struct sl
 }
 
 int sl_artifact_build(const char *path, const struct sl_build_opts *opts, int out_fd,
-                      uint64_t *ret_size, char ret_digest[SL_DIGEST_STR_LEN],
-                      struct sl_error *err)
+                      uint64_t *ret_size, char ret_digest[SL_DIGEST_STR_LEN], struct sl_error *err)
 {
 	struct stat st;
 	if ((opts->resolve_symlinks ? stat(path, &st) : lstat(path, &st)) < 0)
@@ -166,7 +167,8 @@ int sl_artifact_build(const char *path, const struct sl_build_opts *opts, int ou
 		}
 	}
 
-	struct walk wk = {.opts = opts, .w = w, .may_prune = !sl_ignore_has_inclusion(opts->ignore)};
+	struct walk wk = {
+	    .opts = opts, .w = w, .may_prune = !sl_ignore_has_inclusion(opts->ignore)};
 	if (S_ISDIR(st.st_mode)) {
 		r = sl_tgz_add_dir(w, ".", st.st_mode, err);
 		if (r == 0)

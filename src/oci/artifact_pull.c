@@ -18,8 +18,7 @@ void sl_pull_result_clear(struct sl_pull_result *p)
 	*p = (struct sl_pull_result){0};
 }
 
-static const struct sl_descriptor *content_layer(const struct sl_manifest *m,
-                                                 struct sl_error *err)
+static const struct sl_descriptor *content_layer(const struct sl_manifest *m, struct sl_error *err)
 {
 	if (m->n_layers == 0) {
 		sl_error_set(err, SL_EINVAL, "no layers found in artifact");
@@ -31,8 +30,7 @@ static const struct sl_descriptor *content_layer(const struct sl_manifest *m,
 		for (size_t i = 0; i < m->n_layers; i++)
 			if (strcmp(m->layers[i].media_type, accepted[k]) == 0)
 				return &m->layers[i];
-	sl_error_set(err, SL_EINVAL,
-	             "no layer of type %s found in artifact (first layer is %s)",
+	sl_error_set(err, SL_EINVAL, "no layer of type %s found in artifact (first layer is %s)",
 	             SL_MT_FLUX_CONTENT, m->layers[0].media_type);
 	return NULL;
 }
@@ -113,19 +111,21 @@ static int check_merge(int src_dir, int dst_dir, const char *rel, struct sl_erro
 		}
 		if (fstatat(dst_dir, de->d_name, &t, AT_SYMLINK_NOFOLLOW) < 0)
 			continue;
-		_cleanup_free_ char *path = rel ? sl_asprintf("%s/%s", rel, de->d_name)
-		                                : sl_strdup(de->d_name);
+		_cleanup_free_ char *path =
+		    rel ? sl_asprintf("%s/%s", rel, de->d_name) : sl_strdup(de->d_name);
 		if (S_ISDIR(s.st_mode) != S_ISDIR(t.st_mode) || S_ISLNK(t.st_mode)) {
 			r = sl_error_set(err, SL_EIO,
 			                 "%s already exists in the output directory as a %s", path,
-			                 S_ISLNK(t.st_mode)  ? "symlink"
+			                 S_ISLNK(t.st_mode)   ? "symlink"
 			                 : S_ISDIR(t.st_mode) ? "directory"
 			                                      : "file");
 			break;
 		}
 		if (S_ISDIR(s.st_mode)) {
-			int a = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			int b = openat(dst_dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int a = openat(dirfd(d), de->d_name,
+			               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int b = openat(dst_dir, de->d_name,
+			               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (a < 0 || b < 0)
 				r = sl_error_errno(err, errno, SL_EIO, "opening %s", path);
 			else
@@ -160,8 +160,10 @@ static int merge(int src_dir, int dst_dir, struct sl_error *err)
 		bool dst_is_dir = fstatat(dst_dir, de->d_name, &t, AT_SYMLINK_NOFOLLOW) == 0 &&
 		                  S_ISDIR(t.st_mode);
 		if (dst_is_dir) {
-			int a = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			int b = openat(dst_dir, de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int a = openat(dirfd(d), de->d_name,
+			               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			int b = openat(dst_dir, de->d_name,
+			               O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 			if (a < 0 || b < 0)
 				r = sl_error_errno(err, errno, SL_EIO, "opening %s", de->d_name);
 			else
@@ -222,10 +224,11 @@ int sl_artifact_pull(struct sl_registry *r, const struct sl_oci_ref *ref, const 
 		return SL_EINVAL;
 	}
 	if (opts->max_layer_bytes && layer->size > opts->max_layer_bytes) {
-		rc = sl_error_set(err, SL_ELIMIT,
-		                  "layer %s is %llu bytes, more than the limit of %llu (--max-size)",
-		                  layer->digest, (unsigned long long)layer->size,
-		                  (unsigned long long)opts->max_layer_bytes);
+		rc =
+		    sl_error_set(err, SL_ELIMIT,
+		                 "layer %s is %llu bytes, more than the limit of %llu (--max-size)",
+		                 layer->digest, (unsigned long long)layer->size,
+		                 (unsigned long long)opts->max_layer_bytes);
 		sl_manifest_clear(&m);
 		return rc;
 	}
@@ -250,9 +253,9 @@ int sl_artifact_pull(struct sl_registry *r, const struct sl_oci_ref *ref, const 
 		rc = extract_and_merge(fd, out_dir, opts, err);
 	if (rc == 0) {
 		*ret = (struct sl_pull_result){
-			.source = annotation(&m, SL_ANNOTATION_SOURCE),
-			.revision = annotation(&m, SL_ANNOTATION_REVISION),
-			.created = annotation(&m, SL_ANNOTATION_CREATED),
+		    .source = annotation(&m, SL_ANNOTATION_SOURCE),
+		    .revision = annotation(&m, SL_ANNOTATION_REVISION),
+		    .created = annotation(&m, SL_ANNOTATION_CREATED),
 		};
 		snprintf(ret->digest, sizeof(ret->digest), "%s", digest);
 	}

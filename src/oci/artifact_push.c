@@ -15,10 +15,10 @@ int sl_artifact_push(struct sl_registry *r, const struct sl_oci_ref *ref, int la
 	size_t config_len = strlen(SL_FLUX_CONFIG_BLOB);
 	sl_sha256_digest(SL_FLUX_CONFIG_BLOB, config_len, config_digest);
 
-	struct sl_descriptor config = {.media_type = SL_MT_FLUX_CONFIG, .digest = config_digest,
-	                               .size = config_len};
-	struct sl_descriptor layer = {.media_type = SL_MT_FLUX_CONTENT,
-	                              .digest = (char *)layer_digest, .size = layer_size};
+	struct sl_descriptor config = {
+	    .media_type = SL_MT_FLUX_CONFIG, .digest = config_digest, .size = config_len};
+	struct sl_descriptor layer = {
+	    .media_type = SL_MT_FLUX_CONTENT, .digest = (char *)layer_digest, .size = layer_size};
 	_cleanup_buf_ struct sl_buf manifest;
 	sl_buf_init(&manifest, SL_MAX_MANIFEST_BYTES);
 	if (sl_manifest_build(&config, &layer, annotations, n_annotations, &manifest) < 0)
@@ -49,8 +49,8 @@ int sl_artifact_push(struct sl_registry *r, const struct sl_oci_ref *ref, int la
 		return sl_error_wrap(err, rc, "uploading config");
 	rc = sl_registry_blob_exists(r, ref->repository, layer_digest, &exists, err);
 	if (rc == 0 && !exists)
-		rc = sl_registry_blob_upload_fd(r, ref->repository, layer_digest, layer_fd, layer_size,
-		                                err);
+		rc = sl_registry_blob_upload_fd(r, ref->repository, layer_digest, layer_fd,
+		                                layer_size, err);
 	if (rc < 0)
 		return sl_error_wrap(err, rc, "uploading layer");
 	rc = sl_registry_manifest_put(r, ref->repository, ref->tag, SL_MT_OCI_MANIFEST,

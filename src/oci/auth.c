@@ -78,9 +78,9 @@ static int creds_from_auth_entry(const json_t *entry, const char *key, struct sl
 		char *colon = strchr(decoded, ':');
 		if (!colon || colon == decoded) {
 			explicit_bzero(decoded, strlen(decoded));
-			return sl_error_set(err, SL_EINVAL,
-			                    "docker config: auths[\"%s\"].auth is not user:password",
-			                    key);
+			return sl_error_set(
+			    err, SL_EINVAL,
+			    "docker config: auths[\"%s\"].auth is not user:password", key);
 		}
 		c.username = sl_strndup(decoded, (size_t)(colon - decoded));
 		c.password = sl_strdup(colon + 1);
@@ -119,7 +119,8 @@ int sl_docker_config_lookup(const char *json_text, size_t len, const char *key,
 		return sl_error_set(err, SL_EINVAL, "docker config: invalid JSON at line %d: %s",
 		                    doc ? 1 : jerr.line, doc ? "not an object" : jerr.text);
 
-	const char *helper = json_string_value(json_object_get(json_object_get(doc, "credHelpers"), key));
+	const char *helper =
+	    json_string_value(json_object_get(json_object_get(doc, "credHelpers"), key));
 	if (!helper)
 		helper = json_string_value(json_object_get(doc, "credsStore"));
 	if (helper && *helper) {
@@ -139,8 +140,7 @@ int sl_docker_config_lookup(const char *json_text, size_t len, const char *key,
 	if (!entry) {
 		const char *k;
 		const json_t *v;
-		json_object_foreach((json_t *)auths, k, v)
-		{
+		json_object_foreach ((json_t *)auths, k, v) {
 			_cleanup_free_ char *h = host_of(k);
 			if (strcmp(h, key) == 0) {
 				entry = v;
@@ -219,8 +219,8 @@ static int run_helper(const char *helper, const char *server, struct sl_creds *r
 	}
 	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 		if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-			return sl_error_set(err, SL_EINVAL, "credential helper %s not found in PATH",
-			                    prog);
+			return sl_error_set(err, SL_EINVAL,
+			                    "credential helper %s not found in PATH", prog);
 		if (buf.data && strstr(buf.data, "credentials not found"))
 			return 0;
 		/* Helper output on failure is an error text, never a secret, but keep
@@ -234,7 +234,8 @@ static int run_helper(const char *helper, const char *server, struct sl_creds *r
 		                    msg);
 	}
 	json_error_t jerr;
-	_cleanup_(json_decrefp) json_t *doc = json_loadb(buf.data ? buf.data : "", buf.len, 0, &jerr);
+	_cleanup_(json_decrefp) json_t *doc =
+	    json_loadb(buf.data ? buf.data : "", buf.len, 0, &jerr);
 	if (buf.data)
 		explicit_bzero(buf.data, buf.len);
 	if (!json_is_object(doc))
@@ -267,7 +268,7 @@ static char *docker_config_path(void)
 	const char *docker_config = getenv("DOCKER_CONFIG");
 	_cleanup_free_ char *home_cfg = home ? sl_asprintf("%s/.docker/config.json", home) : NULL;
 	_cleanup_free_ char *env_cfg =
-		docker_config && *docker_config ? sl_asprintf("%s/config.json", docker_config) : NULL;
+	    docker_config && *docker_config ? sl_asprintf("%s/config.json", docker_config) : NULL;
 	if (file_exists(home_cfg) || file_exists(env_cfg))
 		return env_cfg ? TAKE_PTR(env_cfg) : TAKE_PTR(home_cfg);
 	const char *registry_auth = getenv("REGISTRY_AUTH_FILE");
@@ -302,8 +303,8 @@ int sl_creds_from_docker_config(const struct sl_oci_ref *ref, struct sl_creds *r
 	for (size_t i = 0; i < SL_ARRAY_SIZE(keys); i++) {
 		_cleanup_free_ char *helper = NULL;
 		struct sl_creds c;
-		r = sl_docker_config_lookup(text.data ? text.data : "{}", text.len, keys[i], &c, &helper,
-		                            err);
+		r = sl_docker_config_lookup(text.data ? text.data : "{}", text.len, keys[i], &c,
+		                            &helper, err);
 		if (r == 0 && helper)
 			r = run_helper(helper, keys[i], &c, err);
 		if (r < 0) {

@@ -34,12 +34,14 @@ static int read_value(const char **p, struct sl_buf *out, struct sl_error *err)
 			if (*s == '\\' && s[1])
 				s++;
 			if (sl_buf_append(out, s, 1) < 0)
-				return sl_error_set(err, SL_ELIMIT, "authentication challenge too long");
+				return sl_error_set(err, SL_ELIMIT,
+				                    "authentication challenge too long");
 			s++;
 		}
 		if (*s != '"')
-			return sl_error_set(err, SL_EINVAL,
-			                    "unterminated quoted string in authentication challenge");
+			return sl_error_set(
+			    err, SL_EINVAL,
+			    "unterminated quoted string in authentication challenge");
 		s++;
 	} else {
 		const char *start = s;
@@ -52,8 +54,7 @@ static int read_value(const char **p, struct sl_buf *out, struct sl_error *err)
 	return 0;
 }
 
-int sl_auth_challenge_parse(const char *header, struct sl_auth_challenge *ret,
-                            struct sl_error *err)
+int sl_auth_challenge_parse(const char *header, struct sl_auth_challenge *ret, struct sl_error *err)
 {
 	struct sl_auth_challenge c = {0};
 	const char *p = header;

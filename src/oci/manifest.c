@@ -3,8 +3,8 @@
 #include "oci/oci.h"
 
 const char SL_FLUX_CONFIG_BLOB[] =
-	"{\"architecture\":\"\",\"created\":\"0001-01-01T00:00:00Z\",\"os\":\"\",\"rootfs\":{"
-	"\"type\":\"layers\",\"diff_ids\":null},\"config\":{}}";
+    "{\"architecture\":\"\",\"created\":\"0001-01-01T00:00:00Z\",\"os\":\"\",\"rootfs\":{"
+    "\"type\":\"layers\",\"diff_ids\":null},\"config\":{}}";
 
 bool sl_media_type_is_index(const char *media_type)
 {
@@ -38,8 +38,8 @@ int sl_manifest_build(const struct sl_descriptor *config, const struct sl_descri
 		qsort(sorted, n_annotations, sizeof(*sorted), cmp_annotation);
 	}
 
-	int r = sl_buf_printf(out, "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":",
-	                      SL_MT_OCI_MANIFEST);
+	int r = sl_buf_printf(
+	    out, "{\"schemaVersion\":2,\"mediaType\":\"%s\",\"config\":", SL_MT_OCI_MANIFEST);
 	r = r ?: append_descriptor(out, config);
 	r = r ?: sl_buf_append(out, ",\"layers\":[", 11);
 	r = r ?: append_descriptor(out, layer);
@@ -166,8 +166,7 @@ int sl_index_pick(const char *data, size_t len, char ret_digest[SL_DIGEST_STR_LE
 		return sl_error_set(err, SL_EINVAL, "index has no manifests");
 	size_t idx;
 	const json_t *child, *chosen = NULL;
-	json_array_foreach(manifests, idx, child)
-	{
+	json_array_foreach (manifests, idx, child) {
 		const json_t *platform = json_object_get(child, "platform");
 		const char *os = json_string_value(json_object_get(platform, "os"));
 		const char *arch = json_string_value(json_object_get(platform, "architecture"));

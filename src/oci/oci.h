@@ -3,9 +3,9 @@
  * and the push/pull of artifacts built on them.
  *
  * Ownership: structs filled by the parse and new functions are released
- * with the matching free or clear function (NULL-safe). A struct sl_registry owns one curl handle and
- * so one connection pool; it is not thread-safe, use one per thread.
- * Nothing here prints; progress and warnings go through callbacks. */
+ * with the matching free or clear function (NULL-safe). A struct sl_registry owns one curl handle
+ * and so one connection pool; it is not thread-safe, use one per thread. Nothing here prints;
+ * progress and warnings go through callbacks. */
 #ifndef SLUICE_OCI_H
 #define SLUICE_OCI_H
 
@@ -16,25 +16,25 @@
 
 /* ---- media types and caps -------------------------------------------- */
 
-#define SL_MT_OCI_MANIFEST "application/vnd.oci.image.manifest.v1+json"
-#define SL_MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
-#define SL_MT_DOCKER_MANIFEST "application/vnd.docker.distribution.manifest.v2+json"
-#define SL_MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"
-#define SL_MT_FLUX_CONFIG "application/vnd.cncf.flux.config.v1+json"
-#define SL_MT_FLUX_CONTENT "application/vnd.cncf.flux.content.v1.tar+gzip"
-#define SL_MT_OCI_LAYER_GZIP "application/vnd.oci.image.layer.v1.tar+gzip"
+#define SL_MT_OCI_MANIFEST      "application/vnd.oci.image.manifest.v1+json"
+#define SL_MT_OCI_INDEX         "application/vnd.oci.image.index.v1+json"
+#define SL_MT_DOCKER_MANIFEST   "application/vnd.docker.distribution.manifest.v2+json"
+#define SL_MT_DOCKER_LIST       "application/vnd.docker.distribution.manifest.list.v2+json"
+#define SL_MT_FLUX_CONFIG       "application/vnd.cncf.flux.config.v1+json"
+#define SL_MT_FLUX_CONTENT      "application/vnd.cncf.flux.content.v1.tar+gzip"
+#define SL_MT_OCI_LAYER_GZIP    "application/vnd.oci.image.layer.v1.tar+gzip"
 #define SL_MT_DOCKER_LAYER_GZIP "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
-#define SL_ANNOTATION_CREATED "org.opencontainers.image.created"
-#define SL_ANNOTATION_SOURCE "org.opencontainers.image.source"
+#define SL_ANNOTATION_CREATED  "org.opencontainers.image.created"
+#define SL_ANNOTATION_SOURCE   "org.opencontainers.image.source"
 #define SL_ANNOTATION_REVISION "org.opencontainers.image.revision"
 
-#define SL_MAX_MANIFEST_BYTES (4 * 1024 * 1024)
+#define SL_MAX_MANIFEST_BYTES       (4 * 1024 * 1024)
 #define SL_MAX_TOKEN_RESPONSE_BYTES (64 * 1024)
-#define SL_MAX_ERROR_BODY_BYTES (64 * 1024)
-#define SL_MAX_HELPER_OUTPUT_BYTES (64 * 1024)
-#define SL_MAX_DOCKER_CONFIG_BYTES (4 * 1024 * 1024)
-#define SL_MAX_SOURCEIGNORE_BYTES (1024 * 1024)
+#define SL_MAX_ERROR_BODY_BYTES     (64 * 1024)
+#define SL_MAX_HELPER_OUTPUT_BYTES  (64 * 1024)
+#define SL_MAX_DOCKER_CONFIG_BYTES  (4 * 1024 * 1024)
+#define SL_MAX_SOURCEIGNORE_BYTES   (1024 * 1024)
 
 /* ---- references ------------------------------------------------------- */
 
@@ -153,10 +153,13 @@ struct sl_registry_opts {
 
 struct sl_registry;
 
-int sl_registry_new(const char *host, const struct sl_registry_opts *opts,
-                    struct sl_registry **ret, struct sl_error *err);
+int sl_registry_new(const char *host, const struct sl_registry_opts *opts, struct sl_registry **ret,
+                    struct sl_error *err);
 void sl_registry_free(struct sl_registry *r);
-static inline void sl_registry_freep(struct sl_registry **r) { sl_registry_free(*r); }
+static inline void sl_registry_freep(struct sl_registry **r)
+{
+	sl_registry_free(*r);
+}
 
 /* HEAD a manifest: SL_ENOTFOUND when absent. ret_digest from the
  * Docker-Content-Digest header (falls back to a GET when missing). */
@@ -175,8 +178,8 @@ int sl_registry_blob_exists(struct sl_registry *r, const char *repo, const char 
                             bool *ret_exists, struct sl_error *err);
 /* Uploads size bytes read from fd (from its start) as blob digest:
  * monolithic below a threshold, chunked above. */
-int sl_registry_blob_upload_fd(struct sl_registry *r, const char *repo, const char *digest,
-                               int fd, uint64_t size, struct sl_error *err);
+int sl_registry_blob_upload_fd(struct sl_registry *r, const char *repo, const char *digest, int fd,
+                               uint64_t size, struct sl_error *err);
 int sl_registry_blob_upload_bytes(struct sl_registry *r, const char *repo, const char *digest,
                                   const void *data, size_t len, struct sl_error *err);
 /* Streams a blob into fd, verifying size and digest as it arrives. */
@@ -200,8 +203,7 @@ struct sl_build_opts {
 
 /* Writes the tar+gzip of path (directory or file) to out_fd. */
 int sl_artifact_build(const char *path, const struct sl_build_opts *opts, int out_fd,
-                      uint64_t *ret_size, char ret_digest[SL_DIGEST_STR_LEN],
-                      struct sl_error *err);
+                      uint64_t *ret_size, char ret_digest[SL_DIGEST_STR_LEN], struct sl_error *err);
 
 struct sl_push_result {
 	char digest[SL_DIGEST_STR_LEN]; /* manifest digest */

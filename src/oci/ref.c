@@ -168,7 +168,8 @@ int sl_oci_ref_parse(const char *url, struct sl_oci_ref *ret, struct sl_error *e
 	}
 	if (!ref.registry) {
 		ref.registry = sl_strdup("index.docker.io");
-		ref.repository = strchr(rest, '/') ? sl_strdup(rest) : sl_asprintf("library/%s", rest);
+		ref.repository =
+		    strchr(rest, '/') ? sl_strdup(rest) : sl_asprintf("library/%s", rest);
 	}
 	if (strcmp(ref.registry, "docker.io") == 0) {
 		free(ref.registry);

@@ -6,9 +6,8 @@
 #include "oci/oci.h"
 #include "oci/registry_internal.h"
 
-static const char manifest_accept[] =
-	"Accept: " SL_MT_OCI_MANIFEST ", " SL_MT_OCI_INDEX ", " SL_MT_DOCKER_MANIFEST
-	", " SL_MT_DOCKER_LIST;
+static const char manifest_accept[] = "Accept: " SL_MT_OCI_MANIFEST ", " SL_MT_OCI_INDEX
+                                      ", " SL_MT_DOCKER_MANIFEST ", " SL_MT_DOCKER_LIST;
 
 /* A client that will push asks for push access on reads too, so one token
  * serves the whole conversation. */
@@ -25,11 +24,16 @@ int sl_registry_request(struct sl_registry *r, const char *method, const char *p
 	if (rc < 0)
 		return rc;
 	_cleanup_free_ char *url =
-		sl_startswith(path, "http") ? sl_strdup(path) : sl_asprintf("%s%s", r->base_url, path);
+	    sl_startswith(path, "http") ? sl_strdup(path) : sl_asprintf("%s%s", r->base_url, path);
 	_cleanup_free_ char *scope = repo ? scope_of(r, repo, push) : NULL;
 	_cleanup_free_ char *accept_hdr = accept ? sl_asprintf("Accept: %s", accept) : NULL;
-	struct request rq = {.method = method, .url = url, .scope = scope, .accept = accept_hdr,
-	                     .out = out, .body_fd = -1, .follow_redirects = true};
+	struct request rq = {.method = method,
+	                     .url = url,
+	                     .scope = scope,
+	                     .accept = accept_hdr,
+	                     .out = out,
+	                     .body_fd = -1,
+	                     .follow_redirects = true};
 	struct response rs = {0};
 	static const long ok404[] = {404, 0};
 	rc = reg_perform(r, &rq, &rs, true, ret ? ok404 : NULL, err);
@@ -48,10 +52,15 @@ int sl_registry_manifest_head(struct sl_registry *r, const char *repo, const cha
 	int rc = reg_ping(r, err);
 	if (rc < 0)
 		return rc;
-	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/manifests/%s", r->base_url, repo, reference);
+	_cleanup_free_ char *url =
+	    sl_asprintf("%s/v2/%s/manifests/%s", r->base_url, repo, reference);
 	_cleanup_free_ char *scope = scope_of(r, repo, false);
-	struct request rq = {.method = "HEAD", .url = url, .scope = scope, .accept = manifest_accept,
-	                     .body_fd = -1, .follow_redirects = true};
+	struct request rq = {.method = "HEAD",
+	                     .url = url,
+	                     .scope = scope,
+	                     .accept = manifest_accept,
+	                     .body_fd = -1,
+	                     .follow_redirects = true};
 	struct response rs = {0};
 	static const long ok404[] = {404, 0};
 	rc = reg_perform(r, &rq, &rs, true, ok404, err);
@@ -80,12 +89,18 @@ int sl_registry_manifest_get(struct sl_registry *r, const char *repo, const char
 	int rc = reg_ping(r, err);
 	if (rc < 0)
 		return rc;
-	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/manifests/%s", r->base_url, repo, reference);
+	_cleanup_free_ char *url =
+	    sl_asprintf("%s/v2/%s/manifests/%s", r->base_url, repo, reference);
 	_cleanup_free_ char *scope = scope_of(r, repo, false);
 	if (out->max == 0 || out->max > SL_MAX_MANIFEST_BYTES)
 		out->max = SL_MAX_MANIFEST_BYTES;
-	struct request rq = {.method = "GET", .url = url, .scope = scope, .accept = manifest_accept,
-	                     .out = out, .body_fd = -1, .follow_redirects = true};
+	struct request rq = {.method = "GET",
+	                     .url = url,
+	                     .scope = scope,
+	                     .accept = manifest_accept,
+	                     .out = out,
+	                     .body_fd = -1,
+	                     .follow_redirects = true};
 	struct response rs = {0};
 	rc = reg_perform(r, &rq, &rs, true, NULL, err);
 	if (rc < 0) {
@@ -99,8 +114,8 @@ int sl_registry_manifest_get(struct sl_registry *r, const char *repo, const char
 	if (sl_digest_valid(reference) && strcmp(reference, ret_digest) != 0) {
 		reg_response_clear(&rs);
 		return sl_error_set(err, SL_EDIGEST,
-		                    "manifest digest mismatch: asked for %s, received %s", reference,
-		                    ret_digest);
+		                    "manifest digest mismatch: asked for %s, received %s",
+		                    reference, ret_digest);
 	}
 	if (ret_content_type)
 		*ret_content_type = TAKE_PTR(rs.content_type);
@@ -115,12 +130,19 @@ int sl_registry_manifest_put(struct sl_registry *r, const char *repo, const char
 	int rc = reg_ping(r, err);
 	if (rc < 0)
 		return rc;
-	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/manifests/%s", r->base_url, repo, reference);
+	_cleanup_free_ char *url =
+	    sl_asprintf("%s/v2/%s/manifests/%s", r->base_url, repo, reference);
 	_cleanup_free_ char *scope = scope_of(r, repo, true);
 	_cleanup_buf_ struct sl_buf body;
 	sl_buf_init(&body, SL_MAX_ERROR_BODY_BYTES);
-	struct request rq = {.method = "PUT", .url = url, .scope = scope, .content_type = media_type,
-	                     .body = data, .body_len = len, .has_body = true, .body_fd = -1,
+	struct request rq = {.method = "PUT",
+	                     .url = url,
+	                     .scope = scope,
+	                     .content_type = media_type,
+	                     .body = data,
+	                     .body_len = len,
+	                     .has_body = true,
+	                     .body_fd = -1,
 	                     .out = &body};
 	struct response rs = {0};
 	rc = reg_perform(r, &rq, &rs, true, NULL, err);
@@ -136,8 +158,8 @@ int sl_registry_blob_exists(struct sl_registry *r, const char *repo, const char 
 		return rc;
 	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/blobs/%s", r->base_url, repo, digest);
 	_cleanup_free_ char *scope = scope_of(r, repo, false);
-	struct request rq = {.method = "HEAD", .url = url, .scope = scope, .body_fd = -1,
-	                     .follow_redirects = true};
+	struct request rq = {
+	    .method = "HEAD", .url = url, .scope = scope, .body_fd = -1, .follow_redirects = true};
 	struct response rs = {0};
 	static const long ok404[] = {404, 0};
 	rc = reg_perform(r, &rq, &rs, true, ok404, err);
@@ -163,8 +185,8 @@ static int upload_once(struct sl_registry *r, const char *repo, const char *dige
 	_cleanup_free_ char *start = sl_asprintf("%s/v2/%s/blobs/uploads/", r->base_url, repo);
 	_cleanup_buf_ struct sl_buf body;
 	sl_buf_init(&body, SL_MAX_ERROR_BODY_BYTES);
-	struct request post = {.method = "POST", .url = start, .scope = scope, .body_fd = -1,
-	                       .out = &body};
+	struct request post = {
+	    .method = "POST", .url = start, .scope = scope, .body_fd = -1, .out = &body};
 	struct response rs = {0};
 	int rc = reg_perform(r, &post, &rs, true, NULL, err);
 	if (rc < 0)
@@ -185,12 +207,19 @@ static int upload_once(struct sl_registry *r, const char *repo, const char *dige
 			char range[64];
 			snprintf(range, sizeof(range), "%llu-%llu", (unsigned long long)offset,
 			         (unsigned long long)(offset + n - 1));
-			struct request patch = {.method = "PATCH", .url = location, .scope = scope,
+			struct request patch = {.method = "PATCH",
+			                        .url = location,
+			                        .scope = scope,
 			                        .content_type = "application/octet-stream",
-			                        .content_range = range, .body_fd = fd,
-			                        .body_offset = offset, .body_size = n, .has_body = true,
-			                        .out = &body, .progress_what = digest,
-			                        .progress_base = offset, .progress_total = size};
+			                        .content_range = range,
+			                        .body_fd = fd,
+			                        .body_offset = offset,
+			                        .body_size = n,
+			                        .has_body = true,
+			                        .out = &body,
+			                        .progress_what = digest,
+			                        .progress_base = offset,
+			                        .progress_total = size};
 			rc = reg_perform(r, &patch, &rs, false, NULL, err);
 			if (rc < 0)
 				return rc;
@@ -203,14 +232,21 @@ static int upload_once(struct sl_registry *r, const char *repo, const char *dige
 		}
 	}
 	_cleanup_free_ char *put_url =
-		sl_asprintf("%s%cdigest=%s", location, strchr(location, '?') ? '&' : '?', digest);
+	    sl_asprintf("%s%cdigest=%s", location, strchr(location, '?') ? '&' : '?', digest);
 	bool with_body = offset < size;
-	struct request put = {.method = "PUT", .url = put_url, .scope = scope,
-	                      .content_type = "application/octet-stream", .body_fd = fd,
-	                      .body = data, .body_len = data ? (size_t)size : 0,
-	                      .body_offset = 0, .body_size = with_body ? size : 0,
-	                      .has_body = with_body, .out = &body,
-	                      .progress_what = with_body ? digest : NULL, .progress_total = size};
+	struct request put = {.method = "PUT",
+	                      .url = put_url,
+	                      .scope = scope,
+	                      .content_type = "application/octet-stream",
+	                      .body_fd = fd,
+	                      .body = data,
+	                      .body_len = data ? (size_t)size : 0,
+	                      .body_offset = 0,
+	                      .body_size = with_body ? size : 0,
+	                      .has_body = with_body,
+	                      .out = &body,
+	                      .progress_what = with_body ? digest : NULL,
+	                      .progress_total = size};
 	rc = reg_perform(r, &put, &rs, false, NULL, err);
 	reg_response_clear(&rs);
 	return rc;
@@ -225,7 +261,8 @@ static int upload(struct sl_registry *r, const char *repo, const char *digest, i
 	for (int attempt = 0;; attempt++) {
 		rc = upload_once(r, repo, digest, fd, data, size, err);
 		bool transient = rc == SL_ENET || (rc == SL_EHTTP && err->http_status >= 500);
-		if (rc == 0 || !transient || attempt >= r->opts.max_retries || reg_remaining_ms(r) <= 0)
+		if (rc == 0 || !transient || attempt >= r->opts.max_retries ||
+		    reg_remaining_ms(r) <= 0)
 			break;
 		sl_log_debug("uploading %s: %s; restarting the upload", digest, err->msg);
 		reg_backoff(r, attempt, NULL);
@@ -235,8 +272,8 @@ static int upload(struct sl_registry *r, const char *repo, const char *digest, i
 	return 0;
 }
 
-int sl_registry_blob_upload_fd(struct sl_registry *r, const char *repo, const char *digest,
-                               int fd, uint64_t size, struct sl_error *err)
+int sl_registry_blob_upload_fd(struct sl_registry *r, const char *repo, const char *digest, int fd,
+                               uint64_t size, struct sl_error *err)
 {
 	return upload(r, repo, digest, fd, NULL, size, err);
 }
@@ -302,23 +339,36 @@ int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *
 
 	for (int attempt = 0;; attempt++) {
 		if (ftruncate(fd, 0) < 0 || lseek(fd, 0, SEEK_SET) < 0)
-			return sl_error_errno(err, errno, SL_EIO, "preparing download of %s", digest);
+			return sl_error_errno(err, errno, SL_EIO, "preparing download of %s",
+			                      digest);
 		sl_sha256_reset(hash);
 		sl_buf_reset(&errbody);
 		struct response rs = {0};
-		struct blob_sink sink = {.fd = fd, .expected = expected_size, .hash = hash,
-		                         .errbody = &errbody, .rs = &rs, .curl = r->curl};
-		struct request rq = {.method = "GET", .url = url, .scope = scope, .body_fd = -1,
-		                     .sink = on_blob_data, .sink_data = &sink,
-		                     .follow_redirects = true, .progress_what = digest,
-		                     .progress_total = expected_size, .err_out = &errbody};
+		struct blob_sink sink = {.fd = fd,
+		                         .expected = expected_size,
+		                         .hash = hash,
+		                         .errbody = &errbody,
+		                         .rs = &rs,
+		                         .curl = r->curl};
+		struct request rq = {.method = "GET",
+		                     .url = url,
+		                     .scope = scope,
+		                     .body_fd = -1,
+		                     .sink = on_blob_data,
+		                     .sink_data = &sink,
+		                     .follow_redirects = true,
+		                     .progress_what = digest,
+		                     .progress_total = expected_size,
+		                     .err_out = &errbody};
 		/* Retries happen here, not in reg_perform: each attempt must start
 		 * from an empty file and a fresh hash. */
 		rc = reg_perform(r, &rq, &rs, false, NULL, err);
-		bool transient = (rc == SL_ENET || (rc < 0 && (err->http_status == 429 ||
-		                                              err->http_status >= 500))) &&
-		                 reg_remaining_ms(r) > 0;
-		_cleanup_free_ char *retry_after = rs.retry_after ? sl_strdup(rs.retry_after) : NULL;
+		bool transient =
+		    (rc == SL_ENET ||
+		     (rc < 0 && (err->http_status == 429 || err->http_status >= 500))) &&
+		    reg_remaining_ms(r) > 0;
+		_cleanup_free_ char *retry_after =
+		    rs.retry_after ? sl_strdup(rs.retry_after) : NULL;
 		reg_response_clear(&rs);
 		if (sink.too_big)
 			return sl_error_set(err, SL_EDIGEST,
@@ -326,7 +376,8 @@ int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *
 			                    "manifest declares",
 			                    digest, (unsigned long long)expected_size);
 		if (sink.io_errno)
-			return sl_error_errno(err, sink.io_errno, SL_EIO, "writing blob %s", digest);
+			return sl_error_errno(err, sink.io_errno, SL_EIO, "writing blob %s",
+			                      digest);
 		if (rc < 0) {
 			if (transient && attempt < r->opts.max_retries) {
 				sl_log_debug("fetching blob %s: %s; retrying", digest, err->msg);
@@ -341,17 +392,18 @@ int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *
 				reg_backoff(r, attempt, NULL);
 				continue;
 			}
-			return sl_error_set(err, SL_EDIGEST,
-			                    "blob %s: received %llu bytes, the manifest declares %llu",
-			                    digest, (unsigned long long)sink.written,
-			                    (unsigned long long)expected_size);
+			return sl_error_set(
+			    err, SL_EDIGEST,
+			    "blob %s: received %llu bytes, the manifest declares %llu", digest,
+			    (unsigned long long)sink.written, (unsigned long long)expected_size);
 		}
 		char got[SL_DIGEST_STR_LEN];
 		sl_sha256_final(hash, got);
 		if (strcmp(got, digest) != 0)
-			return sl_error_set(err, SL_EDIGEST,
-			                    "blob digest mismatch: expected %s, received content with %s",
-			                    digest, got);
+			return sl_error_set(
+			    err, SL_EDIGEST,
+			    "blob digest mismatch: expected %s, received content with %s", digest,
+			    got);
 		return 0;
 	}
 }

@@ -54,11 +54,11 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
 		const char *name;
 		size_t off;
 	} wanted[] = {
-		{"location", offsetof(struct response, location)},
-		{"content-type", offsetof(struct response, content_type)},
-		{"docker-content-digest", offsetof(struct response, docker_digest)},
-		{"www-authenticate", offsetof(struct response, www_authenticate)},
-		{"retry-after", offsetof(struct response, retry_after)},
+	    {"location", offsetof(struct response, location)},
+	    {"content-type", offsetof(struct response, content_type)},
+	    {"docker-content-digest", offsetof(struct response, docker_digest)},
+	    {"www-authenticate", offsetof(struct response, www_authenticate)},
+	    {"retry-after", offsetof(struct response, retry_after)},
 	};
 	for (size_t i = 0; i < SL_ARRAY_SIZE(wanted); i++) {
 		if (strlen(wanted[i].name) == name_len &&
@@ -168,7 +168,6 @@ static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *userdata)
 
 /* ---- requests --------------------------------------------------------- */
 
-
 int64_t reg_remaining_ms(struct sl_registry *r)
 {
 	return r->deadline_ms ? r->deadline_ms - sl_now_ms() : INT64_MAX;
@@ -249,10 +248,11 @@ static int transfer(struct sl_registry *r, const struct request *rq, struct resp
 	_cleanup_free_ char *auth_header = NULL;
 	if (!rq->no_auth) {
 		if (r->creds.registry_token) {
-			auth_header = sl_asprintf("Authorization: Bearer %s", r->creds.registry_token);
+			auth_header =
+			    sl_asprintf("Authorization: Bearer %s", r->creds.registry_token);
 		} else if (r->auth == AUTH_BASIC && r->creds.username && r->creds.password) {
 			_cleanup_free_ char *pair =
-				sl_asprintf("%s:%s", r->creds.username, r->creds.password);
+			    sl_asprintf("%s:%s", r->creds.username, r->creds.password);
 			_cleanup_free_ char *b64 = sl_base64_encode(pair, strlen(pair));
 			auth_header = sl_asprintf("Authorization: Basic %s", b64);
 			explicit_bzero(pair, strlen(pair));
@@ -266,32 +266,36 @@ static int transfer(struct sl_registry *r, const struct request *rq, struct resp
 		headers = curl_slist_append(headers, auth_header);
 	if (rq->accept)
 		headers = curl_slist_append(headers, rq->accept);
-	_cleanup_free_ char *ct = rq->content_type ? sl_asprintf("Content-Type: %s", rq->content_type)
-	                                           : NULL;
+	_cleanup_free_ char *ct =
+	    rq->content_type ? sl_asprintf("Content-Type: %s", rq->content_type) : NULL;
 	if (ct)
 		headers = curl_slist_append(headers, ct);
 	_cleanup_free_ char *cr =
-		rq->content_range ? sl_asprintf("Content-Range: %s", rq->content_range) : NULL;
+	    rq->content_range ? sl_asprintf("Content-Range: %s", rq->content_range) : NULL;
 	if (cr)
 		headers = curl_slist_append(headers, cr);
 	/* Registries answer at once; waiting for 100-continue only adds a second. */
 	headers = curl_slist_append(headers, "Expect:");
 
-	struct fd_source fsrc = {.fd = rq->body_fd, .offset = rq->body_offset, .left = rq->body_size};
+	struct fd_source fsrc = {
+	    .fd = rq->body_fd, .offset = rq->body_offset, .left = rq->body_size};
 	struct mem_source msrc = {.data = rq->body, .left = rq->body_len};
 	if (strcmp(rq->method, "HEAD") == 0) {
 		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
 	} else if (strcmp(rq->method, "GET") != 0) {
-		if (rq->has_body || strcmp(rq->method, "PUT") == 0 || strcmp(rq->method, "PATCH") == 0) {
+		if (rq->has_body || strcmp(rq->method, "PUT") == 0 ||
+		    strcmp(rq->method, "PATCH") == 0) {
 			curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
 			if (rq->body_fd >= 0 && rq->has_body && !rq->body) {
 				curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read_fd);
 				curl_easy_setopt(c, CURLOPT_READDATA, &fsrc);
-				curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_size);
+				curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+				                 (curl_off_t)rq->body_size);
 			} else {
 				curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read_mem);
 				curl_easy_setopt(c, CURLOPT_READDATA, &msrc);
-				curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
+				curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE,
+				                 (curl_off_t)rq->body_len);
 			}
 		} else {
 			curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
@@ -329,17 +333,15 @@ static bool retryable_curl(CURLcode code)
 	case CURLE_GOT_NOTHING:
 	case CURLE_PARTIAL_FILE:
 	case CURLE_HTTP2:
-	case CURLE_HTTP2_STREAM:
-		return true;
-	default:
-		return false;
+	case CURLE_HTTP2_STREAM: return true;
+	default: return false;
 	}
 }
 
 static bool retryable_status(long status)
 {
-	return status == 408 || status == 429 || status == 500 || status == 502 ||
-	       status == 503 || status == 504;
+	return status == 408 || status == 429 || status == 500 || status == 502 || status == 503 ||
+	       status == 504;
 }
 
 /* 250 ms, 1 s, 4 s ... with ±10% jitter, or the server's Retry-After. */
@@ -433,8 +435,8 @@ static int fetch_token(struct sl_registry *r, const char *scopes, const char *ke
 /* Runs a request with auth and retries. rs holds the final response. An
  * error status is returned as an error unless accept_status says otherwise
  * (a status the caller handles itself, like 404 on HEAD). */
-int reg_perform(struct sl_registry *r, const struct request *rq, struct response *rs,
-                   bool retry, const long *accept_status, struct sl_error *err)
+int reg_perform(struct sl_registry *r, const struct request *rq, struct response *rs, bool retry,
+                const long *accept_status, struct sl_error *err)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	bool auth_retried = false;
@@ -481,10 +483,10 @@ int reg_perform(struct sl_registry *r, const struct request *rq, struct response
 					 * mount, a catalog): ask for both, keep it under ours. */
 					const char *key = rq->scope ? rq->scope : "";
 					_cleanup_free_ char *wanted =
-						ch.scope && strcmp(ch.scope, key) != 0
-							? (*key ? sl_asprintf("%s %s", key, ch.scope)
-							        : sl_strdup(ch.scope))
-							: sl_strdup(key);
+					    ch.scope && strcmp(ch.scope, key) != 0
+					        ? (*key ? sl_asprintf("%s %s", key, ch.scope)
+					                : sl_strdup(ch.scope))
+					        : sl_strdup(key);
 					int t = fetch_token(r, wanted, key, err);
 					if (t < 0)
 						return t;
@@ -517,7 +519,8 @@ int reg_perform(struct sl_registry *r, const struct request *rq, struct response
 		const struct sl_buf *body = rq->out ? rq->out : rq->err_out;
 		int e = http_error(rq, rs, body, err);
 		if (rs->status == 401 && sl_creds_empty(&r->creds))
-			sl_error_wrap(err, e, "authentication required (no credentials found for %s)",
+			sl_error_wrap(err, e,
+			              "authentication required (no credentials found for %s)",
 			              r->host);
 		else if (rs->status == 401)
 			sl_error_wrap(err, e, "authentication to %s failed", r->host);
@@ -608,8 +611,8 @@ static void append_param(struct sl_buf *b, CURL *esc, const char *key, const cha
 /* The token request proper: GET with Basic credentials (docker's token
  * protocol), or POST with a refresh token when the credentials are an
  * identity token (OAuth2, as docker and go-containerregistry do). */
-static int request_token(struct sl_registry *r, const char *scopes, bool oauth,
-                         struct sl_buf *body, struct sl_error *err)
+static int request_token(struct sl_registry *r, const char *scopes, bool oauth, struct sl_buf *body,
+                         struct sl_error *err)
 {
 	const struct sl_auth_challenge *ch = &r->challenge;
 	_cleanup_buf_ struct sl_buf params;
@@ -632,16 +635,20 @@ static int request_token(struct sl_registry *r, const char *scopes, bool oauth,
 			append_param(&params, r->curl, "scope", tok);
 	}
 	_cleanup_free_ char *url =
-		oauth ? sl_strdup(ch->realm)
-		      : sl_asprintf("%s%c%s", ch->realm, strchr(ch->realm, '?') ? '&' : '?',
-		                    params.data ? params.data : "");
+	    oauth ? sl_strdup(ch->realm)
+	          : sl_asprintf("%s%c%s", ch->realm, strchr(ch->realm, '?') ? '&' : '?',
+	                        params.data ? params.data : "");
 
 	/* The token endpoint takes the user's Basic credentials; it is the one
 	 * request that carries them when the registry itself speaks Bearer. */
 	enum auth_kind saved = r->auth;
 	r->auth = !oauth && r->creds.username && r->creds.password ? AUTH_BASIC : AUTH_NONE;
-	struct request rq = {.method = oauth ? "POST" : "GET", .url = url, .out = body,
-	                     .body_fd = -1, .follow_redirects = !oauth, .no_auth = oauth};
+	struct request rq = {.method = oauth ? "POST" : "GET",
+	                     .url = url,
+	                     .out = body,
+	                     .body_fd = -1,
+	                     .follow_redirects = !oauth,
+	                     .no_auth = oauth};
 	if (oauth) {
 		rq.content_type = "application/x-www-form-urlencoded";
 		rq.body = params.data;
@@ -768,8 +775,8 @@ int reg_ping(struct sl_registry *r, struct sl_error *err)
 	return 0;
 }
 
-int sl_registry_new(const char *host, const struct sl_registry_opts *opts,
-                    struct sl_registry **ret, struct sl_error *err)
+int sl_registry_new(const char *host, const struct sl_registry_opts *opts, struct sl_registry **ret,
+                    struct sl_error *err)
 {
 	static bool curl_ready;
 	if (!curl_ready) {
@@ -823,4 +830,3 @@ void sl_registry_free(struct sl_registry *r)
 	free(r->user_agent);
 	free(r);
 }
-

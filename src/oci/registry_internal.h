@@ -8,11 +8,10 @@
 
 #include "oci/oci.h"
 
-#define MONOLITHIC_MAX (32ull * 1024 * 1024)
-#define CHUNK_SIZE (32ull * 1024 * 1024)
-#define MAX_TOKENS 8
+#define MONOLITHIC_MAX   (32ull * 1024 * 1024)
+#define CHUNK_SIZE       (32ull * 1024 * 1024)
+#define MAX_TOKENS       8
 #define MAX_HEADER_VALUE 8192
-
 
 enum auth_kind { AUTH_NONE, AUTH_BASIC, AUTH_BEARER };
 
@@ -49,8 +48,8 @@ struct response {
 struct request {
 	const char *method; /* GET HEAD PUT POST PATCH */
 	const char *url;
-	const char *scope;   /* "repository:x:pull" or NULL */
-	const char *accept;  /* a full "Accept: ..." header or NULL */
+	const char *scope;  /* "repository:x:pull" or NULL */
+	const char *accept; /* a full "Accept: ..." header or NULL */
 	const char *content_type;
 	const char *content_range;
 	/* Body: bytes, a region of a file, or none. */
