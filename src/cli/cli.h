@@ -62,6 +62,9 @@ int cli_parse_size(const char *text, uint64_t *ret, struct sl_error *err);
 void cli_warn(void *userdata, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints a YAML scalar the way go-yaml v2 does for plain strings. */
 void cli_yaml_scalar(FILE *out, const char *s);
+/* The progress printer when stderr is a terminal (and SLUICE_NO_PROGRESS
+ * is unset), else NULL. */
+sl_progress_fn cli_progress(void);
 /* Finishes any progress line so the next log line starts clean. */
 void cli_progress_done(void);
 

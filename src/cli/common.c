@@ -54,8 +54,8 @@ static void on_progress(void *userdata, const char *what, uint64_t done, uint64_
 {
 	(void)userdata;
 	/* Only worth a line for transfers that take a moment; redraw at most
-	 * ten times a second. */
-	if (total < 4 * 1024 * 1024)
+	 * ten times a second. A total of 0 means "not known yet". */
+	if (total && total < 4 * 1024 * 1024)
 		return;
 	int64_t now = sl_now_ms();
 	if (progress.active && now - progress.last_ms < 100 && done < total)
@@ -65,8 +65,12 @@ static void on_progress(void *userdata, const char *what, uint64_t done, uint64_
 	char a[32], b[32];
 	human(done, a, sizeof(a));
 	human(total, b, sizeof(b));
-	fprintf(stderr, "\r\033[K  %.19s… %s / %s (%d%%)", what, a, b,
-	        total ? (int)(done * 100 / total) : 100);
+	/* "uploading sha256:0123456789ab…": enough of the digest to tell blobs apart. */
+	if (total)
+		fprintf(stderr, "\r\033[K  %.*s… %s / %s (%d%%)", (int)strcspn(what, ":") + 13,
+		        what, a, b, (int)(done * 100 / total));
+	else
+		fprintf(stderr, "\r\033[K  %s… %s", what, a);
 	fflush(stderr);
 }
 
@@ -76,6 +80,14 @@ void cli_progress_done(void)
 		fprintf(stderr, "\r\033[K");
 		progress.active = false;
 	}
+}
+
+sl_progress_fn cli_progress(void)
+{
+	const char *no_progress = getenv("SLUICE_NO_PROGRESS");
+	if (isatty(2) && !g_flags.debug && !(no_progress && *no_progress))
+		return on_progress;
+	return NULL;
 }
 
 void cli_registry_opts(struct sl_registry_opts *opts, const struct sl_creds *creds, bool insecure,
@@ -88,11 +100,7 @@ void cli_registry_opts(struct sl_registry_opts *opts, const struct sl_creds *cre
 	    .timeout_ms = g_flags.timeout_ms,
 	    .user_agent = "sluice/" SLUICE_VERSION,
 	};
-	const char *no_progress = getenv("SLUICE_NO_PROGRESS");
-	if (isatty(2) && !g_flags.debug && !(no_progress && *no_progress)) {
-		opts->progress = on_progress;
-		opts->progress_userdata = NULL;
-	}
+	opts->progress = cli_progress();
 }
 
 int cli_parse_size(const char *text, uint64_t *ret, struct sl_error *err)

@@ -152,7 +152,8 @@ static int build_layer(const char *path, int *ret_fd, uint64_t *ret_size,
 	struct sl_build_opts bopts = {.ignore = ignore,
 	                              .resolve_symlinks = o.resolve_symlinks,
 	                              .read_sourceignore = true,
-	                              .warn = cli_warn};
+	                              .warn = cli_warn,
+	                              .progress = cli_progress()};
 	/* The layer lives in an unlinked temp file: streamed out, never held in
 	 * memory, and gone whatever happens. */
 	int fd = open(sl_tmpdir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -160,6 +161,7 @@ static int build_layer(const char *path, int *ret_fd, uint64_t *ret_size,
 		return sl_error_errno(err, errno, SL_EIO, "creating a temporary file in %s",
 		                      sl_tmpdir());
 	int r = sl_artifact_build(path, &bopts, fd, ret_size, ret_digest, err);
+	cli_progress_done();
 	if (r < 0) {
 		close(fd);
 		return sl_error_wrap(err, r, "building artifact failed");

@@ -30,6 +30,11 @@ int sl_tgz_add_file(struct sl_tgz_writer *w, const char *name, mode_t mode, int 
  * "sha256:<hex>" digest of everything written to fd. */
 int sl_tgz_finish(struct sl_tgz_writer *w, uint64_t *ret_size, char ret_digest[SL_DIGEST_STR_LEN],
                   struct sl_error *err);
+/* Called every few MiB of input with the bytes archived so far. */
+void sl_tgz_set_progress(struct sl_tgz_writer *w,
+                         void (*fn)(void *userdata, const char *what, uint64_t done,
+                                    uint64_t total),
+                         void *userdata);
 void sl_tgz_writer_free(struct sl_tgz_writer *w);
 static inline void sl_tgz_writer_freep(struct sl_tgz_writer **w)
 {

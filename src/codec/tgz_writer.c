@@ -22,8 +22,23 @@ struct sl_tgz_writer {
 	uint64_t raw_len;
 	uint64_t out_len;
 	struct sl_sha256 *hash;
+	void (*progress)(void *userdata, const char *what, uint64_t done, uint64_t total);
+	void *progress_userdata;
+	uint64_t progress_next;
 	unsigned char out[OUT_CHUNK];
 };
+
+#define PROGRESS_STEP (8u << 20)
+
+void sl_tgz_set_progress(struct sl_tgz_writer *w,
+                         void (*fn)(void *userdata, const char *what, uint64_t done,
+                                    uint64_t total),
+                         void *userdata)
+{
+	w->progress = fn;
+	w->progress_userdata = userdata;
+	w->progress_next = PROGRESS_STEP;
+}
 
 static int write_all(int fd, const void *data, size_t len)
 {
@@ -76,6 +91,11 @@ static int put(struct sl_tgz_writer *w, const void *data, size_t len, struct sl_
 {
 	w->crc = (uint32_t)crc32(w->crc, data, (uInt)len);
 	w->raw_len += len;
+	if (w->progress && w->raw_len >= w->progress_next) {
+		/* The total is unknown while walking: report what is done. */
+		w->progress(w->progress_userdata, "archiving", w->raw_len, 0);
+		w->progress_next = w->raw_len + PROGRESS_STEP;
+	}
 	return deflate_run(w, data, len, Z_NO_FLUSH, err);
 }
 

@@ -150,6 +150,8 @@ int sl_artifact_build(const char *path, const struct sl_build_opts *opts, int ou
 	int r = sl_tgz_writer_new(out_fd, &w, err);
 	if (r < 0)
 		return r;
+	if (opts->progress)
+		sl_tgz_set_progress(w, opts->progress, opts->userdata);
 
 	/* .sourceignore joins the patterns given on the command line; its lines
 	 * come last so they win, as a file next to the content should. */

@@ -196,8 +196,9 @@ typedef void (*sl_warn_fn)(void *userdata, const char *fmt, ...);
 struct sl_build_opts {
 	struct sl_ignore *ignore; /* may be NULL; .sourceignore lines are added to it */
 	bool resolve_symlinks;
-	bool read_sourceignore; /* honour <dir>/.sourceignore */
-	sl_warn_fn warn;        /* skipped symlinks and other notes */
+	bool read_sourceignore;  /* honour <dir>/.sourceignore */
+	sl_warn_fn warn;         /* skipped symlinks and other notes */
+	sl_progress_fn progress; /* bytes archived so far (total 0: unknown) */
 	void *userdata;
 };
 

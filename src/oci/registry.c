@@ -183,6 +183,7 @@ static int upload_once(struct sl_registry *r, const char *repo, const char *dige
 {
 	_cleanup_free_ char *scope = scope_of(r, repo, true);
 	_cleanup_free_ char *start = sl_asprintf("%s/v2/%s/blobs/uploads/", r->base_url, repo);
+	_cleanup_free_ char *label = sl_asprintf("uploading %s", digest);
 	_cleanup_buf_ struct sl_buf body;
 	sl_buf_init(&body, SL_MAX_ERROR_BODY_BYTES);
 	struct request post = {
@@ -217,7 +218,7 @@ static int upload_once(struct sl_registry *r, const char *repo, const char *dige
 			                        .body_size = n,
 			                        .has_body = true,
 			                        .out = &body,
-			                        .progress_what = digest,
+			                        .progress_what = label,
 			                        .progress_base = offset,
 			                        .progress_total = size};
 			rc = reg_perform(r, &patch, &rs, false, NULL, err);
@@ -245,7 +246,7 @@ static int upload_once(struct sl_registry *r, const char *repo, const char *dige
 	                      .body_size = with_body ? size : 0,
 	                      .has_body = with_body,
 	                      .out = &body,
-	                      .progress_what = with_body ? digest : NULL,
+	                      .progress_what = with_body ? label : NULL,
 	                      .progress_total = size};
 	rc = reg_perform(r, &put, &rs, false, NULL, err);
 	reg_response_clear(&rs);
@@ -333,6 +334,7 @@ int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *
 		return rc;
 	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/blobs/%s", r->base_url, repo, digest);
 	_cleanup_free_ char *scope = scope_of(r, repo, false);
+	_cleanup_free_ char *label = sl_asprintf("downloading %s", digest);
 	_cleanup_(sl_sha256_freep) struct sl_sha256 *hash = sl_sha256_new();
 	_cleanup_buf_ struct sl_buf errbody;
 	sl_buf_init(&errbody, SL_MAX_ERROR_BODY_BYTES);
@@ -357,7 +359,7 @@ int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *
 		                     .sink = on_blob_data,
 		                     .sink_data = &sink,
 		                     .follow_redirects = true,
-		                     .progress_what = digest,
+		                     .progress_what = label,
 		                     .progress_total = expected_size,
 		                     .err_out = &errbody};
 		/* Retries happen here, not in reg_perform: each attempt must start
