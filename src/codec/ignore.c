@@ -169,64 +169,86 @@ static int match_class(const char **pp, uint32_t c)
 	return matched != negated;
 }
 
-/* Go's filepath.Match for a single component (no '/' in name). Multi-byte
- * UTF-8 is compared byte-wise except '?', which consumes one character. */
-static int glob(const char *p, const char *n)
+/* Whole-pattern syntax check: Go's Match reports a malformed pattern
+ * whatever the name, so such a pattern never matches anything. */
+static bool glob_valid(const char *p)
 {
 	while (*p) {
-		switch (*p) {
-		case '*':
-			while (*p == '*')
-				p++;
-			if (!*p)
-				return strchr(n, '/') ? 0 : 1;
-			for (const char *t = n;; t++) {
-				int r = glob(p, t);
-				if (r != 0)
-					return r;
-				if (!*t || *t == '/')
-					return 0;
-			}
-		case '?':
-			if (!*n || *n == '/')
-				return 0;
-			n++;
-			while (((unsigned char)*n & 0xc0) == 0x80)
-				n++;
+		if (*p == '\\') {
+			if (!*++p)
+				return false;
 			p++;
-			break;
-		case '[': {
-			if (!*n || *n == '/')
-				return 0;
+		} else if (*p == '[') {
 			p++;
-			size_t len;
-			uint32_t c = decode_rune(n, &len);
-			int r = match_class(&p, c);
-			if (r < 0)
-				return -1;
-			if (r == 0)
-				return 0;
-			n += len;
-			break;
-		}
-		case '\\':
+			if (match_class(&p, 0) < 0)
+				return false;
+		} else {
 			p++;
-			if (!*p)
-				return -1;
-			/* fallthrough */
-		default:
-			if (*p != *n)
-				return 0;
-			p++;
-			n++;
 		}
 	}
-	return *n == '\0';
+	return true;
+}
+
+/* Matches one non-star token at *pp against the character at *np; advances
+ * both on success. */
+static bool match_token(const char **pp, const char **np)
+{
+	const char *p = *pp, *n = *np;
+	if (!*n || *n == '/')
+		return false;
+	size_t len;
+	uint32_t c = decode_rune(n, &len);
+	if (*p == '?') {
+		p++;
+	} else if (*p == '[') {
+		p++;
+		if (match_class(&p, c) != 1)
+			return false;
+	} else {
+		if (*p == '\\')
+			p++;
+		size_t plen;
+		decode_rune(p, &plen);
+		if (plen != len || memcmp(p, n, len) != 0)
+			return false;
+		p += plen;
+	}
+	*pp = p;
+	*np = n + len;
+	return true;
+}
+
+/* Go's filepath.Match for one path component, in linear-ish time: on a
+ * mismatch only the most recent '*' absorbs one more character, which is
+ * enough because '*' never has to cross a '/' here. */
+static bool glob(const char *p, const char *n)
+{
+	const char *star_p = NULL, *star_n = NULL;
+	for (;;) {
+		if (*p == '*') {
+			while (*p == '*')
+				p++;
+			star_p = p;
+			star_n = n;
+			continue;
+		}
+		if (!*p && !*n)
+			return true;
+		if (*p && match_token(&p, &n))
+			continue;
+		if (!star_p || !*star_n || *star_n == '/')
+			return false;
+		size_t len;
+		decode_rune(star_n, &len);
+		star_n += len;
+		p = star_p;
+		n = star_n;
+	}
 }
 
 bool sl_glob_match(const char *pattern, const char *name)
 {
-	return glob(pattern, name) == 1;
+	return glob_valid(pattern) && glob(pattern, name);
 }
 
 static bool simple_match(const struct pattern *pat, char **path, size_t n, bool is_dir)

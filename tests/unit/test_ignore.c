@@ -428,6 +428,22 @@ static void glob_classes_match_whole_utf8_characters(void **state)
 	run_glob_table(cases, SL_ARRAY_SIZE(cases));
 }
 
+/* Found by fuzz_ignore: with one recursion per '*', this took exponential
+ * time. Go's matcher (and sluice's) only ever backtracks the latest star. */
+static void glob_many_stars_do_not_backtrack_exponentially(void **state)
+{
+	(void)state;
+	static const struct glob_case cases[] = {
+	    {"*a*a*a*a*a*a*a*a*a*a*b",
+	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false},
+	    {"*a*a*a*a*a*a*a*a*a*a*b",
+	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", true},
+	    {"a*b*c", "axxbyyc", true},
+	    {"a*b*c", "axxbyyd", false},
+	};
+	run_glob_table(cases, SL_ARRAY_SIZE(cases));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -448,6 +464,7 @@ int main(void)
 	    cmocka_unit_test(glob_classes_and_escapes_match_like_go),
 	    cmocka_unit_test(glob_malformed_patterns_never_match),
 	    cmocka_unit_test(glob_classes_match_whole_utf8_characters),
+	    cmocka_unit_test(glob_many_stars_do_not_backtrack_exponentially),
 	};
 	return cmocka_run_group_tests_name("ignore", tests, NULL, NULL);
 }
