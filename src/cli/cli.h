@@ -68,7 +68,37 @@ sl_progress_fn cli_progress(void);
 /* Finishes any progress line so the next log line starts clean. */
 void cli_progress_done(void);
 
+/* --path, --ignore-paths, --add-ignore-paths, --resolve-symlinks. */
+struct cli_source {
+	char *path;
+	struct sl_strv ignore_paths, add_ignore_paths;
+	bool resolve_symlinks;
+};
+#define CLI_DEFAULT_IGNORE_PATHS                                                                   \
+	".git/,.gitignore,.gitmodules,.gitattributes,*.jpg,*.jpeg,*.gif,*.png,*.wmv,*.flv,*.tar.gz,"  \
+	"*.zip"
+/* Flag table entries for the ignore and symlink flags of a struct cli_source. */
+#define CLI_SOURCE_FLAGS(src)                                                                      \
+	{"ignore-paths", 0, FLAG_STRING_CSV, &(src).ignore_paths, CLI_DEFAULT_IGNORE_PATHS,        \
+	 "set paths to ignore in .gitignore format (the first use replaces the default)"},          \
+	    {"add-ignore-paths", 0, FLAG_STRING_CSV, &(src).add_ignore_paths, NULL,                \
+	     "paths to ignore in .gitignore format, in addition to --ignore-paths"},               \
+	{                                                                                          \
+		"resolve-symlinks", 0, FLAG_BOOL, &(src).resolve_symlinks, "false",                \
+		    "include symlinked files and directories by their targets"                     \
+	}
+/* Flux's checks on --path ("" and a path that does not exist). */
+int cli_source_check(const struct cli_source *src, struct sl_error *err);
+/* Builds the layer (stdin staged as stdin.yaml) into out_fd. */
+int cli_source_build(const struct cli_source *src, int out_fd, uint64_t *ret_size,
+                     char ret_digest[SL_DIGEST_STR_LEN], struct sl_error *err);
+/* The same into an unlinked temporary file, returned open at ret_fd. */
+int cli_source_build_tmpfile(const struct cli_source *src, int *ret_fd, uint64_t *ret_size,
+                             char ret_digest[SL_DIGEST_STR_LEN], struct sl_error *err);
+
 int cmd_push_artifact(int argc, char **argv, struct sl_error *err);
+int cmd_build_artifact(int argc, char **argv, struct sl_error *err);
+int cmd_tag_artifact(int argc, char **argv, struct sl_error *err);
 int cmd_pull_artifact(int argc, char **argv, struct sl_error *err);
 
 extern const struct command cli_commands[];

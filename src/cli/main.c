@@ -28,6 +28,16 @@ const struct command cli_commands[] = {
      "  # Pull by digest with credentials\n"
      "  sluice pull artifact oci://ghcr.io/org/app@sha256:<hex> -o ./out --creds user:token",
      cmd_pull_artifact},
+    {"build", "artifact", "Build a Flux artifact tarball locally, exactly as push would upload it.",
+     "sluice build artifact --path=<dir|file|-> [--output=artifact.tgz] [flags]",
+     "  # The same bytes push would upload (same digest with --reproducible)\n"
+     "  sluice build artifact --path ./deploy --output ./artifact.tgz",
+     cmd_build_artifact},
+    {"tag", "artifact", "Add tags to an artifact in a registry, without moving any blob.",
+     "sluice tag artifact oci://<registry>/<repository>:<tag> --tag=<new-tag> [--tag=...] [flags]",
+     "  # Promote v1.2.0 to latest and stable\n"
+     "  sluice tag artifact oci://ghcr.io/org/app:v1.2.0 --tag latest --tag stable",
+     cmd_tag_artifact},
     {0},
 };
 

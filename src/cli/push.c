@@ -6,13 +6,14 @@
 #include "cli/cli.h"
 
 static struct {
-	char *path, *source, *revision, *creds, *provider, *output, *ca_file;
-	struct sl_strv ignore_paths, add_ignore_paths, annotations;
-	bool resolve_symlinks, reproducible, insecure;
+	struct cli_source src;
+	char *source, *revision, *creds, *provider, *output, *ca_file;
+	struct sl_strv annotations;
+	bool reproducible, insecure;
 } o;
 
 static struct flag flags[] = {
-    {"path", 'f', FLAG_STRING, &o.path, "",
+    {"path", 'f', FLAG_STRING, &o.src.path, "",
      "path to the directory or file to push, or - for stdin"},
     {"source", 0, FLAG_STRING, &o.source, "", "the source address, e.g. the Git URL (required)"},
     {"revision", 0, FLAG_STRING, &o.revision, "",
@@ -21,14 +22,7 @@ static struct flag flags[] = {
      "credentials for OCI registry in the format <username>[:<password>]"},
     {"provider", 0, FLAG_STRING, &o.provider, "generic",
      "the OCI provider name, available options are: (generic, aws, azure, gcp)"},
-    {"ignore-paths", 0, FLAG_STRING_CSV, &o.ignore_paths,
-     ".git/,.gitignore,.gitmodules,.gitattributes,*.jpg,*.jpeg,*.gif,*.png,*.wmv,*.flv,*.tar.gz,"
-     "*.zip",
-     "set paths to ignore in .gitignore format (the first use replaces the default)"},
-    {"add-ignore-paths", 0, FLAG_STRING_CSV, &o.add_ignore_paths, NULL,
-     "paths to ignore in .gitignore format, in addition to --ignore-paths"},
-    {"resolve-symlinks", 0, FLAG_BOOL, &o.resolve_symlinks, "false",
-     "include symlinked files and directories by their targets"},
+    CLI_SOURCE_FLAGS(o.src),
     {"annotations", 'a', FLAG_STRING_ARRAY, &o.annotations, NULL,
      "set custom OCI annotations in the format '<key>=<value>'"},
     {"output", 'o', FLAG_STRING, &o.output, "",
@@ -75,99 +69,6 @@ static void print_result(const struct sl_oci_ref *ref, const char *digest)
 	} else {
 		sl_log_success("artifact successfully pushed to %s@%s", repo, digest);
 	}
-}
-
-/* Stdin becomes one file, stdin.yaml, trailing newlines trimmed as Flux
- * does. Unlike Flux's random name, a fixed one keeps stdin pushes
- * reproducible. Returns the temp directory holding it. */
-static int stage_stdin(char **ret_dir, char **ret_file, struct sl_error *err)
-{
-	_cleanup_free_ char *dir = NULL;
-	int r = sl_mkdtemp("sluice-stdin", &dir, err);
-	if (r < 0)
-		return r;
-	_cleanup_free_ char *file = sl_asprintf("%s/stdin.yaml", dir);
-	_cleanup_close_ int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = sl_error_errno(err, errno, SL_EIO, "staging stdin");
-		sl_rm_rf(dir);
-		return r;
-	}
-	/* Stream, holding back trailing CR/LF until more content proves they
-	 * are not trailing. */
-	char chunk[65536];
-	size_t pending_newlines = 0;
-	char pending[65536];
-	for (;;) {
-		ssize_t n = read(0, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = sl_error_errno(err, errno, SL_EIO, "reading stdin");
-			break;
-		}
-		if (n == 0)
-			break;
-		size_t end = (size_t)n;
-		while (end && (chunk[end - 1] == '\n' || chunk[end - 1] == '\r'))
-			end--;
-		if (end > 0 && pending_newlines) {
-			if (write(fd, pending, pending_newlines) != (ssize_t)pending_newlines) {
-				r = sl_error_errno(err, errno, SL_EIO, "staging stdin");
-				break;
-			}
-			pending_newlines = 0;
-		}
-		if (end && write(fd, chunk, end) != (ssize_t)end) {
-			r = sl_error_errno(err, errno, SL_EIO, "staging stdin");
-			break;
-		}
-		size_t tail = (size_t)n - end;
-		if (pending_newlines + tail > sizeof(pending)) {
-			/* An absurd run of blank lines: keep them, they are content. */
-			if (write(fd, pending, pending_newlines) < 0)
-				break;
-			pending_newlines = 0;
-		}
-		memcpy(pending + pending_newlines, chunk + end, tail);
-		pending_newlines += tail;
-	}
-	if (r < 0) {
-		sl_rm_rf(dir);
-		return r;
-	}
-	*ret_dir = TAKE_PTR(dir);
-	*ret_file = TAKE_PTR(file);
-	return 0;
-}
-
-static int build_layer(const char *path, int *ret_fd, uint64_t *ret_size,
-                       char ret_digest[SL_DIGEST_STR_LEN], struct sl_error *err)
-{
-	_cleanup_(sl_ignore_freep) struct sl_ignore *ignore = sl_ignore_new();
-	for (size_t i = 0; i < o.ignore_paths.len; i++)
-		sl_ignore_add_lines(ignore, o.ignore_paths.items[i]);
-	for (size_t i = 0; i < o.add_ignore_paths.len; i++)
-		sl_ignore_add_lines(ignore, o.add_ignore_paths.items[i]);
-	struct sl_build_opts bopts = {.ignore = ignore,
-	                              .resolve_symlinks = o.resolve_symlinks,
-	                              .read_sourceignore = true,
-	                              .warn = cli_warn,
-	                              .progress = cli_progress()};
-	/* The layer lives in an unlinked temp file: streamed out, never held in
-	 * memory, and gone whatever happens. */
-	int fd = open(sl_tmpdir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return sl_error_errno(err, errno, SL_EIO, "creating a temporary file in %s",
-		                      sl_tmpdir());
-	int r = sl_artifact_build(path, &bopts, fd, ret_size, ret_digest, err);
-	cli_progress_done();
-	if (r < 0) {
-		close(fd);
-		return sl_error_wrap(err, r, "building artifact failed");
-	}
-	*ret_fd = fd;
-	return 0;
 }
 
 static int parse_annotations(struct sl_annotation **ret, size_t *ret_n, struct sl_error *err)
@@ -240,7 +141,7 @@ int cmd_push_artifact(int argc, char **argv, struct sl_error *err)
 		return sl_error_set(err, SL_EINVAL, "--source is required");
 	if (!*o.revision)
 		return sl_error_set(err, SL_EINVAL, "--revision is required");
-	if (!*o.path)
+	if (!*o.src.path)
 		return sl_error_set(err, SL_EINVAL, "invalid path \"\"");
 	if (*o.output && strcmp(o.output, "json") != 0 && strcmp(o.output, "yaml") != 0)
 		return sl_error_set(err, SL_EINVAL,
@@ -254,8 +155,6 @@ int cmd_push_artifact(int argc, char **argv, struct sl_error *err)
 	r = sl_oci_ref_parse(args.items[0], &ref, err);
 	if (r < 0)
 		return r;
-	_cleanup_free_ char *stdin_dir = NULL, *stdin_file = NULL;
-	const char *path = o.path;
 	int fd = -1;
 	struct sl_annotation *annotations = NULL;
 	size_t n_annotations = 0;
@@ -268,27 +167,16 @@ int cmd_push_artifact(int argc, char **argv, struct sl_error *err)
 		                 ref.text);
 		goto out;
 	}
-	if (strcmp(path, "-") == 0) {
-		r = stage_stdin(&stdin_dir, &stdin_file, err);
-		if (r < 0)
-			goto out;
-		path = stdin_file;
-	} else {
-		struct stat st;
-		if (stat(path, &st) < 0) {
-			r = sl_error_errno(
-			    err, errno, SL_EINVAL,
-			    "invalid path '%s', must point to an existing directory or file", path);
-			goto out;
-		}
-	}
+	r = cli_source_check(&o.src, err);
+	if (r < 0)
+		goto out;
 	r = parse_annotations(&annotations, &n_annotations, err);
 	if (r < 0)
 		goto out;
 
 	uint64_t size;
 	char layer_digest[SL_DIGEST_STR_LEN];
-	r = build_layer(path, &fd, &size, layer_digest, err);
+	r = cli_source_build_tmpfile(&o.src, &fd, &size, layer_digest, err);
 	if (r < 0)
 		goto out;
 
@@ -322,8 +210,6 @@ out:
 	free(annotations);
 	sl_registry_free(reg);
 	sl_creds_clear(&creds);
-	if (stdin_dir)
-		sl_rm_rf(stdin_dir);
 	sl_oci_ref_clear(&ref);
 	flags_free(flags);
 	return r;

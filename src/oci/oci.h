@@ -50,6 +50,8 @@ struct sl_oci_ref {
 /* require_repo_only: a tag or digest is an error (list). */
 int sl_oci_ref_parse(const char *url, struct sl_oci_ref *ret, struct sl_error *err);
 void sl_oci_ref_clear(struct sl_oci_ref *ref);
+/* The distribution spec's tag grammar: [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}. */
+bool sl_oci_tag_valid(const char *tag);
 /* "registry/repository" */
 char *sl_oci_ref_repo_name(const struct sl_oci_ref *ref);
 /* The tag or digest to ask the registry for: digest wins over tag. */

@@ -26,7 +26,7 @@ const char *sl_oci_ref_reference(const struct sl_oci_ref *ref)
 	return ref->digest ? ref->digest : ref->tag;
 }
 
-static bool valid_tag(const char *t)
+bool sl_oci_tag_valid(const char *t)
 {
 	size_t n = strlen(t);
 	if (n < 1 || n > 128)
@@ -146,7 +146,7 @@ int sl_oci_ref_parse(const char *url, struct sl_oci_ref *ret, struct sl_error *e
 	char *colon = strrchr(rest, ':');
 	if (colon && (!slash || colon > slash)) {
 		*colon = '\0';
-		if (!valid_tag(colon + 1)) {
+		if (!sl_oci_tag_valid(colon + 1)) {
 			why = "the tag must be 1-128 characters of [A-Za-z0-9_.-], not starting "
 			      "with '.' or '-'";
 			goto invalid;
