@@ -75,13 +75,22 @@ struct cli_source {
 	bool resolve_symlinks;
 };
 #define CLI_DEFAULT_IGNORE_PATHS                                                                   \
-	".git/,.gitignore,.gitmodules,.gitattributes,*.jpg,*.jpeg,*.gif,*.png,*.wmv,*.flv,*.tar.gz,"  \
+	".git/"                                                                                    \
+	",.gitignore,.gitmodules,.gitattributes,*.jpg,*.jpeg,*.gif,*.png,*.wmv,*.flv,*.tar.gz,"    \
 	"*.zip"
 /* Flag table entries for the ignore and symlink flags of a struct cli_source. */
 #define CLI_SOURCE_FLAGS(src)                                                                      \
-	{"ignore-paths", 0, FLAG_STRING_CSV, &(src).ignore_paths, CLI_DEFAULT_IGNORE_PATHS,        \
-	 "set paths to ignore in .gitignore format (the first use replaces the default)"},          \
-	    {"add-ignore-paths", 0, FLAG_STRING_CSV, &(src).add_ignore_paths, NULL,                \
+	{"ignore-paths",                                                                           \
+	 0,                                                                                        \
+	 FLAG_STRING_CSV,                                                                          \
+	 &(src).ignore_paths,                                                                      \
+	 CLI_DEFAULT_IGNORE_PATHS,                                                                 \
+	 "set paths to ignore in .gitignore format (the first use replaces the default)"},         \
+	    {"add-ignore-paths",                                                                   \
+	     0,                                                                                    \
+	     FLAG_STRING_CSV,                                                                      \
+	     &(src).add_ignore_paths,                                                              \
+	     NULL,                                                                                 \
 	     "paths to ignore in .gitignore format, in addition to --ignore-paths"},               \
 	{                                                                                          \
 		"resolve-symlinks", 0, FLAG_BOOL, &(src).resolve_symlinks, "false",                \
@@ -99,6 +108,8 @@ int cli_source_build_tmpfile(const struct cli_source *src, int *ret_fd, uint64_t
 int cmd_push_artifact(int argc, char **argv, struct sl_error *err);
 int cmd_build_artifact(int argc, char **argv, struct sl_error *err);
 int cmd_tag_artifact(int argc, char **argv, struct sl_error *err);
+int cmd_diff_artifact(int argc, char **argv, struct sl_error *err);
+int cmd_list_artifacts(int argc, char **argv, struct sl_error *err);
 int cmd_pull_artifact(int argc, char **argv, struct sl_error *err);
 
 extern const struct command cli_commands[];

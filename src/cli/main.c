@@ -38,6 +38,13 @@ const struct command cli_commands[] = {
      "  # Promote v1.2.0 to latest and stable\n"
      "  sluice tag artifact oci://ghcr.io/org/app:v1.2.0 --tag latest --tag stable",
      cmd_tag_artifact},
+    {"diff", "artifact", "Compare an artifact in a registry with a local directory, by content.",
+     "sluice diff artifact oci://<registry>/<repository>:<tag> --path=<dir|file> [flags]",
+     "  # Exit 0 when the files (names, modes, bytes) are the same, 1 otherwise\n"
+     "  sluice diff artifact oci://ghcr.io/org/app:v1 --path ./deploy\n\n"
+     "  # Show what changed in each file\n"
+     "  sluice diff artifact oci://ghcr.io/org/app:v1 --path ./deploy --unified",
+     cmd_diff_artifact},
     {0},
 };
 

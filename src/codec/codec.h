@@ -60,6 +60,27 @@ typedef void (*sl_extract_warn_fn)(void *userdata, const char *fmt, ...);
 int sl_tar_extract(int tgz_fd, const char *dest_dir, const struct sl_extract_limits *limits,
                    sl_extract_warn_fn warn, void *userdata, struct sl_error *err);
 
+/* What a tarball holds, sorted by name ("./" prefixes and trailing slashes
+ * dropped), with the sha256 of every regular file. */
+struct sl_tar_entry {
+	char *name;
+	mode_t type; /* AE_IFREG, AE_IFDIR, AE_IFLNK, ... (S_IFMT values) */
+	mode_t mode; /* permission bits */
+	uint64_t size;
+	char digest[SL_DIGEST_STR_LEN]; /* regular files only */
+};
+struct sl_tar_index {
+	struct sl_tar_entry *entries;
+	size_t n;
+};
+int sl_tar_index_read(int tgz_fd, const struct sl_extract_limits *limits, struct sl_tar_index **ret,
+                      struct sl_error *err);
+void sl_tar_index_free(struct sl_tar_index *idx);
+static inline void sl_tar_index_freep(struct sl_tar_index **idx)
+{
+	sl_tar_index_free(*idx);
+}
+
 /* Reads the first bytes of a file to tell gzip from anything else. */
 bool sl_is_gzip_file(const char *path);
 

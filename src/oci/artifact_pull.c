@@ -209,9 +209,8 @@ static int extract_and_merge(int tgz_fd, const char *out_dir, const struct sl_pu
 	return rc;
 }
 
-int sl_artifact_pull(struct sl_registry *r, const struct sl_oci_ref *ref, const char *out_dir,
-                     const struct sl_pull_opts *opts, struct sl_pull_result *ret,
-                     struct sl_error *err)
+int sl_artifact_resolve(struct sl_registry *r, const struct sl_oci_ref *ref,
+                        struct sl_artifact_info *ret, struct sl_error *err)
 {
 	struct sl_manifest m = {0};
 	char digest[SL_DIGEST_STR_LEN];
@@ -223,42 +222,78 @@ int sl_artifact_pull(struct sl_registry *r, const struct sl_oci_ref *ref, const 
 		sl_manifest_clear(&m);
 		return SL_EINVAL;
 	}
-	if (opts->max_layer_bytes && layer->size > opts->max_layer_bytes) {
-		rc =
-		    sl_error_set(err, SL_ELIMIT,
-		                 "layer %s is %llu bytes, more than the limit of %llu (--max-size)",
-		                 layer->digest, (unsigned long long)layer->size,
-		                 (unsigned long long)opts->max_layer_bytes);
-		sl_manifest_clear(&m);
-		return rc;
-	}
+	*ret = (struct sl_artifact_info){
+	    .layer_digest = sl_strdup(layer->digest),
+	    .layer_size = layer->size,
+	    .source = annotation(&m, SL_ANNOTATION_SOURCE),
+	    .revision = annotation(&m, SL_ANNOTATION_REVISION),
+	    .created = annotation(&m, SL_ANNOTATION_CREATED),
+	};
+	snprintf(ret->digest, sizeof(ret->digest), "%s", digest);
+	sl_manifest_clear(&m);
+	return 0;
+}
 
+void sl_artifact_info_clear(struct sl_artifact_info *info)
+{
+	free(info->layer_digest);
+	free(info->source);
+	free(info->revision);
+	free(info->created);
+	*info = (struct sl_artifact_info){0};
+}
+
+int sl_artifact_download(struct sl_registry *r, const struct sl_oci_ref *ref,
+                         const struct sl_artifact_info *info, uint64_t max_bytes, int *ret_fd,
+                         struct sl_error *err)
+{
+	if (max_bytes && info->layer_size > max_bytes)
+		return sl_error_set(
+		    err, SL_ELIMIT,
+		    "layer %s is %llu bytes, more than the limit of %llu (--max-size)",
+		    info->layer_digest, (unsigned long long)info->layer_size,
+		    (unsigned long long)max_bytes);
 	/* An unlinked temp file: nothing to clean up whatever happens. */
 	_cleanup_free_ char *tmp = sl_asprintf("%s/sluice-layer-XXXXXX", sl_tmpdir());
 	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0) {
-		rc = sl_error_errno(err, errno, SL_EIO, "creating a temporary file in %s",
-		                    sl_tmpdir());
-		sl_manifest_clear(&m);
-		return rc;
-	}
+	if (fd < 0)
+		return sl_error_errno(err, errno, SL_EIO, "creating a temporary file in %s",
+		                      sl_tmpdir());
 	unlink(tmp);
-	rc = sl_registry_blob_fetch(r, ref->repository, layer->digest, layer->size, fd, err);
+	int rc = sl_registry_blob_fetch(r, ref->repository, info->layer_digest, info->layer_size,
+	                                fd, err);
+	if (rc < 0)
+		return rc;
 	unsigned char magic[2] = {0};
-	if (rc == 0 && (pread(fd, magic, 2, 0) != 2 || magic[0] != 0x1f || magic[1] != 0x8b))
-		rc = sl_error_set(err, SL_EINVAL, "layer %s is not gzip-compressed", layer->digest);
-	if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
-		rc = sl_error_errno(err, errno, SL_EIO, "rewinding the downloaded layer");
-	if (rc == 0)
-		rc = extract_and_merge(fd, out_dir, opts, err);
-	if (rc == 0) {
-		*ret = (struct sl_pull_result){
-		    .source = annotation(&m, SL_ANNOTATION_SOURCE),
-		    .revision = annotation(&m, SL_ANNOTATION_REVISION),
-		    .created = annotation(&m, SL_ANNOTATION_CREATED),
-		};
-		snprintf(ret->digest, sizeof(ret->digest), "%s", digest);
-	}
-	sl_manifest_clear(&m);
-	return rc;
+	if (pread(fd, magic, 2, 0) != 2 || magic[0] != 0x1f || magic[1] != 0x8b)
+		return sl_error_set(err, SL_EINVAL, "layer %s is not gzip-compressed",
+		                    info->layer_digest);
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		return sl_error_errno(err, errno, SL_EIO, "rewinding the downloaded layer");
+	*ret_fd = TAKE_FD(fd);
+	return 0;
+}
+
+int sl_artifact_pull(struct sl_registry *r, const struct sl_oci_ref *ref, const char *out_dir,
+                     const struct sl_pull_opts *opts, struct sl_pull_result *ret,
+                     struct sl_error *err)
+{
+	_cleanup_(sl_artifact_info_clear) struct sl_artifact_info info = {0};
+	int rc = sl_artifact_resolve(r, ref, &info, err);
+	if (rc < 0)
+		return rc;
+	_cleanup_close_ int fd = -1;
+	rc = sl_artifact_download(r, ref, &info, opts->max_layer_bytes, &fd, err);
+	if (rc < 0)
+		return rc;
+	rc = extract_and_merge(fd, out_dir, opts, err);
+	if (rc < 0)
+		return rc;
+	*ret = (struct sl_pull_result){
+	    .source = TAKE_PTR(info.source),
+	    .revision = TAKE_PTR(info.revision),
+	    .created = TAKE_PTR(info.created),
+	};
+	snprintf(ret->digest, sizeof(ret->digest), "%s", info.digest);
+	return 0;
 }

@@ -188,6 +188,24 @@ int sl_registry_blob_upload_bytes(struct sl_registry *r, const char *repo, const
 int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *digest,
                            uint64_t expected_size, int fd, struct sl_error *err);
 
+/* Fetches many manifests of one repository concurrently. out[i] gets the
+ * bytes, content type and digest of references[i]; a failure of any is an
+ * error for the whole call. Free each with sl_manifest_fetch_clear. */
+struct sl_manifest_fetch {
+	struct sl_buf body;
+	char *content_type;
+	char digest[SL_DIGEST_STR_LEN];
+	bool done;
+};
+int sl_registry_manifests_get_many(struct sl_registry *r, const char *repo,
+                                   const char *const *references, size_t n,
+                                   struct sl_manifest_fetch *out, struct sl_error *err);
+void sl_manifest_fetch_clear(struct sl_manifest_fetch *f);
+
+/* Every tag of a repository, following the Link header's pages. */
+int sl_registry_list_tags(struct sl_registry *r, const char *repo, struct sl_strv *ret,
+                          struct sl_error *err);
+
 /* ---- artifacts (Flux's format) ---------------------------------------- */
 
 /* Flux's default --ignore-paths. */
@@ -233,6 +251,24 @@ struct sl_pull_result {
 	char *created;
 };
 void sl_pull_result_clear(struct sl_pull_result *p);
+
+/* What a reference points to, without downloading the content. */
+struct sl_artifact_info {
+	char digest[SL_DIGEST_STR_LEN]; /* manifest digest */
+	char *layer_digest;             /* the content layer */
+	uint64_t layer_size;
+	char *source, *revision, *created; /* annotations, may be NULL */
+};
+/* Fetches the manifest (following an index) and picks the content layer:
+ * Flux's content type first, then a standard tar+gzip layer. */
+int sl_artifact_resolve(struct sl_registry *r, const struct sl_oci_ref *ref,
+                        struct sl_artifact_info *ret, struct sl_error *err);
+void sl_artifact_info_clear(struct sl_artifact_info *info);
+/* Streams the content layer into an unlinked temp file (size and digest
+ * verified, gzip magic checked); ret_fd is open at its start. */
+int sl_artifact_download(struct sl_registry *r, const struct sl_oci_ref *ref,
+                         const struct sl_artifact_info *info, uint64_t max_bytes, int *ret_fd,
+                         struct sl_error *err);
 
 /* Fetches ref's manifest and content layer, verifies every digest, and only
  * then merges the extracted files into out_dir (created if missing). A

@@ -409,3 +409,65 @@ int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *
 		return 0;
 	}
 }
+
+#define MAX_TAGS_PAGE_BYTES (16 * 1024 * 1024)
+#define MAX_TAGS            100000
+
+/* `<url>; rel="next"` from a Link header, or NULL. */
+static char *next_link(const char *link)
+{
+	if (!link || !strstr(link, "rel=\"next\""))
+		return NULL;
+	const char *open = strchr(link, '<');
+	const char *close = open ? strchr(open, '>') : NULL;
+	return close ? sl_strndup(open + 1, (size_t)(close - open - 1)) : NULL;
+}
+
+int sl_registry_list_tags(struct sl_registry *r, const char *repo, struct sl_strv *ret,
+                          struct sl_error *err)
+{
+	int rc = reg_ping(r, err);
+	if (rc < 0)
+		return rc;
+	_cleanup_free_ char *scope = scope_of(r, repo, false);
+	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/tags/list?n=1000", r->base_url, repo);
+	_cleanup_buf_ struct sl_buf body;
+	sl_buf_init(&body, MAX_TAGS_PAGE_BYTES);
+	while (url) {
+		struct request rq = {.method = "GET",
+		                     .url = url,
+		                     .scope = scope,
+		                     .out = &body,
+		                     .body_fd = -1,
+		                     .follow_redirects = true};
+		struct response rs = {0};
+		rc = reg_perform(r, &rq, &rs, true, NULL, err);
+		if (rc < 0) {
+			reg_response_clear(&rs);
+			return sl_error_wrap(err, rc, "listing tags of %s", repo);
+		}
+		json_t *doc = json_loadb(body.data ? body.data : "", body.len, 0, NULL);
+		json_t *tags = json_object_get(doc, "tags");
+		if (!json_is_object(doc) || (tags && !json_is_array(tags) && !json_is_null(tags))) {
+			json_decref(doc);
+			reg_response_clear(&rs);
+			return sl_error_set(err, SL_EINVAL,
+			                    "listing tags of %s: malformed response", repo);
+		}
+		size_t i;
+		json_t *t;
+		json_array_foreach (tags, i, t) {
+			if (json_is_string(t) && ret->len < MAX_TAGS)
+				sl_strv_push(ret, json_string_value(t));
+		}
+		json_decref(doc);
+		_cleanup_free_ char *next = next_link(rs.link);
+		reg_response_clear(&rs);
+		free(url);
+		url = next ? resolve_location(r, next) : NULL;
+		if (ret->len >= MAX_TAGS)
+			return sl_error_set(err, SL_ELIMIT, "listing tags of %s: more than %d tags",
+			                    repo, MAX_TAGS);
+	}
+	return 0;
+}

@@ -24,12 +24,13 @@ void reg_response_clear(struct response *rs)
 	free(rs->docker_digest);
 	free(rs->www_authenticate);
 	free(rs->retry_after);
+	free(rs->link);
 	*rs = (struct response){0};
 }
 
 /* ---- curl plumbing ---------------------------------------------------- */
 
-static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
+size_t reg_on_header(char *data, size_t size, size_t nmemb, void *userdata)
 {
 	struct response *rs = userdata;
 	size_t len = size * nmemb;
@@ -59,6 +60,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *userdata)
 	    {"docker-content-digest", offsetof(struct response, docker_digest)},
 	    {"www-authenticate", offsetof(struct response, www_authenticate)},
 	    {"retry-after", offsetof(struct response, retry_after)},
+	    {"link", offsetof(struct response, link)},
 	};
 	for (size_t i = 0; i < SL_ARRAY_SIZE(wanted); i++) {
 		if (strlen(wanted[i].name) == name_len &&
@@ -168,6 +170,11 @@ static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *userdata)
 
 /* ---- requests --------------------------------------------------------- */
 
+const char *reg_base_url(struct sl_registry *r)
+{
+	return r->base_url;
+}
+
 int64_t reg_remaining_ms(struct sl_registry *r)
 {
 	return r->deadline_ms ? r->deadline_ms - sl_now_ms() : INT64_MAX;
@@ -187,17 +194,8 @@ static const char *token_for(struct sl_registry *r, const char *scope)
 	return NULL;
 }
 
-static int transfer(struct sl_registry *r, const struct request *rq, struct response *rs,
-                    CURLcode *ret_code, char errbuf[CURL_ERROR_SIZE])
+void reg_configure_handle(struct sl_registry *r, CURL *c, char errbuf[CURL_ERROR_SIZE])
 {
-	CURL *c = r->curl;
-	curl_easy_reset(c);
-	reg_response_clear(rs);
-	errbuf[0] = '\0';
-	if (rq->out)
-		sl_buf_reset(rq->out);
-
-	curl_easy_setopt(c, CURLOPT_URL, rq->url);
 	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, r->user_agent);
@@ -227,7 +225,42 @@ static int transfer(struct sl_registry *r, const struct request *rq, struct resp
 		curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
 		curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, r->ca_file);
 	}
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+}
+
+char *reg_auth_header(struct sl_registry *r, const char *scope)
+{
+	if (r->creds.registry_token)
+		return sl_asprintf("Authorization: Bearer %s", r->creds.registry_token);
+	if (r->auth == AUTH_BASIC && r->creds.username && r->creds.password) {
+		_cleanup_free_ char *pair =
+		    sl_asprintf("%s:%s", r->creds.username, r->creds.password);
+		_cleanup_free_ char *b64 = sl_base64_encode(pair, strlen(pair));
+		explicit_bzero(pair, strlen(pair));
+		char *h = sl_asprintf("Authorization: Basic %s", b64);
+		explicit_bzero(b64, strlen(b64));
+		return h;
+	}
+	if (r->auth == AUTH_BEARER) {
+		const char *tok = token_for(r, scope);
+		if (tok)
+			return sl_asprintf("Authorization: Bearer %s", tok);
+	}
+	return NULL;
+}
+
+static int transfer(struct sl_registry *r, const struct request *rq, struct response *rs,
+                    CURLcode *ret_code, char errbuf[CURL_ERROR_SIZE])
+{
+	CURL *c = r->curl;
+	curl_easy_reset(c);
+	reg_response_clear(rs);
+	errbuf[0] = '\0';
+	if (rq->out)
+		sl_buf_reset(rq->out);
+
+	curl_easy_setopt(c, CURLOPT_URL, rq->url);
+	reg_configure_handle(r, c, errbuf);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, reg_on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, rs);
 	if (rq->sink) {
 		curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, rq->sink);
@@ -245,23 +278,7 @@ static int transfer(struct sl_registry *r, const struct request *rq, struct resp
 	}
 
 	struct curl_slist *headers = NULL;
-	_cleanup_free_ char *auth_header = NULL;
-	if (!rq->no_auth) {
-		if (r->creds.registry_token) {
-			auth_header =
-			    sl_asprintf("Authorization: Bearer %s", r->creds.registry_token);
-		} else if (r->auth == AUTH_BASIC && r->creds.username && r->creds.password) {
-			_cleanup_free_ char *pair =
-			    sl_asprintf("%s:%s", r->creds.username, r->creds.password);
-			_cleanup_free_ char *b64 = sl_base64_encode(pair, strlen(pair));
-			auth_header = sl_asprintf("Authorization: Basic %s", b64);
-			explicit_bzero(pair, strlen(pair));
-		} else if (r->auth == AUTH_BEARER) {
-			const char *tok = token_for(r, rq->scope);
-			if (tok)
-				auth_header = sl_asprintf("Authorization: Bearer %s", tok);
-		}
-	}
+	_cleanup_free_ char *auth_header = rq->no_auth ? NULL : reg_auth_header(r, rq->scope);
 	if (auth_header)
 		headers = curl_slist_append(headers, auth_header);
 	if (rq->accept)

@@ -43,6 +43,7 @@ struct response {
 	char *docker_digest;
 	char *www_authenticate;
 	char *retry_after;
+	char *link;
 };
 
 struct request {
@@ -70,6 +71,14 @@ struct request {
 };
 
 void reg_response_clear(struct response *rs);
+/* scheme://host once pinged. */
+const char *reg_base_url(struct sl_registry *r);
+/* Options every handle of this client gets: TLS trust, timeouts, user agent. */
+void reg_configure_handle(struct sl_registry *r, CURL *c, char errbuf[CURL_ERROR_SIZE]);
+/* "Authorization: ..." for scope with what the client knows now, or NULL. */
+char *reg_auth_header(struct sl_registry *r, const char *scope);
+/* CURLOPT_HEADERFUNCTION filling a struct response. */
+size_t reg_on_header(char *data, size_t size, size_t nmemb, void *userdata);
 int64_t reg_remaining_ms(struct sl_registry *r);
 /* 250 ms, 1 s, 4 s ... with jitter, or the server's Retry-After. */
 void reg_backoff(struct sl_registry *r, int attempt, const char *retry_after);

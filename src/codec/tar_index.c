@@ -1,0 +1,107 @@
+/* A tarball's table of contents with a digest of every file, for comparing
+ * two artifacts by what they hold rather than by their gzip bytes. */
+#include <archive.h>
+#include <archive_entry.h>
+#include <string.h>
+
+#include "codec/codec.h"
+
+void sl_tar_index_free(struct sl_tar_index *idx)
+{
+	if (!idx)
+		return;
+	for (size_t i = 0; i < idx->n; i++)
+		free(idx->entries[i].name);
+	free(idx->entries);
+	free(idx);
+}
+
+static void archive_freep(struct archive **a)
+{
+	if (*a)
+		archive_read_free(*a);
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return strcmp(((const struct sl_tar_entry *)a)->name, ((const struct sl_tar_entry *)b)->name);
+}
+
+/* "./a/b/" -> "a/b"; "." and "./" -> "." */
+static char *normalise(const char *name)
+{
+	while (name[0] == '.' && name[1] == '/')
+		name += 2;
+	size_t n = strlen(name);
+	while (n > 1 && name[n - 1] == '/')
+		n--;
+	return n ? sl_strndup(name, n) : sl_strdup(".");
+}
+
+int sl_tar_index_read(int tgz_fd, const struct sl_extract_limits *limits,
+                      struct sl_tar_index **ret, struct sl_error *err)
+{
+	_cleanup_(archive_freep) struct archive *a = archive_read_new();
+	archive_read_support_filter_gzip(a);
+	archive_read_support_format_tar(a);
+	if (archive_read_open_fd(a, tgz_fd, 128 * 1024) != ARCHIVE_OK)
+		return sl_error_set(err, SL_EINVAL, "reading tarball: %s", archive_error_string(a));
+	struct sl_tar_index *idx = sl_xcalloc(1, sizeof(*idx));
+	uint64_t total = 0;
+	static _Thread_local char chunk[128 * 1024];
+	int rc = 0;
+	for (;;) {
+		struct archive_entry *entry;
+		int ar = archive_read_next_header(a, &entry);
+		if (ar == ARCHIVE_EOF)
+			break;
+		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
+			rc = sl_error_set(err, SL_EINVAL, "reading tarball: %s", archive_error_string(a));
+			break;
+		}
+		if (limits && limits->max_entries && idx->n >= limits->max_entries) {
+			rc = sl_error_set(err, SL_ELIMIT, "tarball has more than %llu entries",
+			                  (unsigned long long)limits->max_entries);
+			break;
+		}
+		struct sl_tar_entry e = {
+		    .name = normalise(archive_entry_pathname(entry) ? archive_entry_pathname(entry)
+		                                                    : ""),
+		    .type = archive_entry_filetype(entry),
+		    .mode = archive_entry_perm(entry) & 07777,
+		};
+		if (e.type == AE_IFREG) {
+			_cleanup_(sl_sha256_freep) struct sl_sha256 *h = sl_sha256_new();
+			la_ssize_t n;
+			while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
+				sl_sha256_update(h, chunk, (size_t)n);
+				e.size += (uint64_t)n;
+				total += (uint64_t)n;
+				if (limits && limits->max_total_bytes && total > limits->max_total_bytes) {
+					n = -2;
+					break;
+				}
+			}
+			if (n < 0) {
+				free(e.name);
+				rc = n == -2 ? sl_error_set(err, SL_ELIMIT,
+				                            "content exceeds the limit of %llu bytes",
+				                            (unsigned long long)limits->max_total_bytes)
+				             : sl_error_set(err, SL_EINVAL, "reading tarball: %s",
+				                            archive_error_string(a));
+				break;
+			}
+			sl_sha256_final(h, e.digest);
+		}
+		idx->entries = sl_xrealloc(idx->entries, (idx->n + 1) * sizeof(*idx->entries));
+		idx->entries[idx->n++] = e;
+	}
+	if (rc < 0) {
+		sl_tar_index_free(idx);
+		return rc;
+	}
+	if (idx->n)
+		qsort(idx->entries, idx->n, sizeof(*idx->entries), cmp_entry);
+	*ret = idx;
+	return 0;
+}
