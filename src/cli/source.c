@@ -15,9 +15,9 @@ int cli_source_check(const struct cli_source *src, struct sl_error *err)
 		return 0;
 	struct stat st;
 	if (stat(src->path, &st) < 0)
-		return sl_error_errno(err, errno, SL_EINVAL,
-		                      "invalid path '%s', must point to an existing directory or file",
-		                      src->path);
+		return sl_error_errno(
+		    err, errno, SL_EINVAL,
+		    "invalid path '%s', must point to an existing directory or file", src->path);
 	return 0;
 }
 
