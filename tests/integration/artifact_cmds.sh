@@ -1,0 +1,128 @@
+#!/usr/bin/env bash
+# build, tag and diff artifact against the real registry.
+set -uo pipefail
+. "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/helpers.sh"
+
+start_registry plain REG || { echo "not ok - ${P}artifact_cmds: registry starts"; exit 1; }
+SRC=$(tmpdir); make_tree "$SRC"
+
+build_writes_exactly_the_layer_push_uploads() {
+  local out; out=$(tmpdir)
+  sl build artifact -p "$SRC" -o "$out/a.tgz"
+  expect_ok
+  grep -q "^✔ artifact created at $out/a.tgz" <<<"$ERR"
+  [ "$(stat -c %a "$out/a.tgz")" = 640 ]
+  sl push artifact "oci://$REG_HOST/app/build:v1" -f "$SRC" --source=s --revision=r
+  expect_ok
+  local layer; layer=$(manifest_of "$REG_HOST" app/build v1 | jq -r '.layers[0].digest')
+  [ "sha256:$(sha256sum "$out/a.tgz" | cut -d' ' -f1)" = "$layer" ] || fail "build and push differ"
+  # A failed build leaves no half-written tarball where readers look.
+  sl build artifact -p /nonexistent -o "$out/b.tgz"
+  expect_fail "invalid path '/nonexistent'"
+  [ ! -e "$out/b.tgz" ] && [ -z "$(ls "$out" | grep -v '^a.tgz$')" ]
+  sl build artifact -p "$SRC" -o "$out/missing-dir/c.tgz"
+  expect_fail "creating $out/missing-dir/c.tgz"
+}
+
+tag_puts_the_same_manifest_under_each_tag() {
+  sl push artifact "oci://$REG_HOST/app/tag:v1" -f "$SRC" --source=s --revision=r -o json
+  expect_ok
+  local digest; digest=$(jq -r .digest <<<"$OUT")
+  local blobs_before; blobs_before=$(grep -c 'PUT /v2/app/tag/blobs' "$REG_LOG" || true)
+  sl tag artifact "oci://$REG_HOST/app/tag:v1" --tag latest,stable --tag prod
+  expect_ok
+  for t in latest stable prod; do
+    grep -q "^✔ artifact tagged as $REG_HOST/app/tag:$t$" <<<"$ERR" || fail "$ERR"
+    [ "sha256:$(manifest_of "$REG_HOST" app/tag "$t" | sha256sum | cut -d' ' -f1)" = "$digest" ] || fail "$t"
+  done
+  [ "$(grep -c 'PUT /v2/app/tag/blobs' "$REG_LOG" || true)" = "$blobs_before" ] || fail "tagging moved blobs"
+  # By digest too.
+  sl tag artifact "oci://$REG_HOST/app/tag@$digest" --tag by-digest
+  expect_ok
+}
+
+tag_checks_every_tag_before_applying_any() {
+  sl push artifact "oci://$REG_HOST/app/tag2:v1" -f "$SRC" --source=s --revision=r
+  sl tag artifact "oci://$REG_HOST/app/tag2:v1" --tag good --tag -bad
+  expect_fail 'invalid tag "-bad"'
+  ! curl -fsS "http://$REG_HOST/v2/app/tag2/tags/list" | jq -e '.tags | index("good")' >/dev/null || fail "good was applied"
+  sl tag artifact "oci://$REG_HOST/app/tag2:v1"
+  expect_fail "--tag is required"
+  sl tag artifact --tag x
+  expect_fail "artifact name is required"
+  sl tag artifact "oci://$REG_HOST/app/tag2:nope" --tag x
+  expect_fail "MANIFEST_UNKNOWN"
+}
+
+diff_reports_no_changes_for_the_same_content() {
+  sl push artifact "oci://$REG_HOST/app/diff:v1" -f "$SRC" --source=s --revision=r
+  expect_ok
+  sl diff artifact "oci://$REG_HOST/app/diff:v1" --path "$SRC"
+  expect_ok
+  grep -q '^✔ no changes detected' <<<"$ERR"
+  [ -z "$OUT" ]
+}
+
+diff_compares_content_not_gzip_bytes() {
+  # skopeo pushes a layout whose gzip stream another encoder wrote.
+  local layout; layout=$(tmpdir)/layout
+  "$ROOT/scripts/registry.d/make-flux-layout" "$layout" v1 "$SRC/deploy" >/dev/null
+  python3 - "$layout" <<'PY'
+import gzip, hashlib, json, os, sys
+# Re-compress the layer at another level so only the gzip bytes change.
+lay = sys.argv[1]
+idx = json.load(open(f"{lay}/index.json"))
+md = idx["manifests"][0]["digest"].split(":")[1]
+m = json.load(open(f"{lay}/blobs/sha256/{md}"))
+ld = m["layers"][0]["digest"].split(":")[1]
+raw = gzip.decompress(open(f"{lay}/blobs/sha256/{ld}", "rb").read())
+new = gzip.compress(raw, compresslevel=1, mtime=0)
+nd = hashlib.sha256(new).hexdigest()
+open(f"{lay}/blobs/sha256/{nd}", "wb").write(new)
+m["layers"][0]["digest"] = "sha256:" + nd; m["layers"][0]["size"] = len(new)
+mb = json.dumps(m, separators=(",", ":")).encode()
+mdn = hashlib.sha256(mb).hexdigest()
+open(f"{lay}/blobs/sha256/{mdn}", "wb").write(mb)
+idx["manifests"][0]["digest"] = "sha256:" + mdn; idx["manifests"][0]["size"] = len(mb)
+json.dump(idx, open(f"{lay}/index.json", "w"))
+PY
+  skopeo copy -q --dest-tls-verify=false "oci:$layout:v1" "docker://$REG_HOST/app/diff:peer"
+  sl diff artifact "oci://$REG_HOST/app/diff:peer" --path "$SRC/deploy"
+  expect_ok
+  grep -q '^✔ no changes detected (the layers differ only in compression)' <<<"$ERR" || fail "$ERR"
+}
+
+diff_lists_what_changed_and_unified_shows_how() {
+  local src; src=$(tmpdir); make_tree "$src"
+  sl push artifact "oci://$REG_HOST/app/diff:v2" -f "$src" --source=s --revision=r
+  expect_ok
+  printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: other\n' > "$src/deploy/base/ns.yaml"
+  rm "$src/deploy/base/cm.yaml"
+  echo new > "$src/deploy/new.yaml"
+  chmod 700 "$src/deploy/run.sh"
+  sl diff artifact "oci://$REG_HOST/app/diff:v2" --path "$src"
+  expect_fail "the remote artifact contents differs from the local one (1 added, 1 removed, 2 changed)"
+  [ "$OUT" = "$(printf '%s\n' '- deploy/base/cm.yaml' '~ deploy/base/ns.yaml (content)' '+ deploy/new.yaml' '~ deploy/run.sh (mode 0755 -> 0700)')" ] || fail "$OUT"
+  sl diff artifact "oci://$REG_HOST/app/diff:v2" --path "$src" --unified
+  expect_fail "differs"
+  grep -q '^-  name: app$' <<<"$OUT" && grep -q '^+  name: other$' <<<"$OUT" && grep -q '^+++ b/deploy/new.yaml$' <<<"$OUT" || fail "$OUT"
+}
+
+diff_bad_input() {
+  sl diff artifact; expect_fail "artifact URL is required"
+  sl diff artifact "oci://$REG_HOST/app/diff:v1"; expect_fail 'invalid path ""'
+  sl diff artifact "oci://$REG_HOST/app/diff:v1" --path /nonexistent; expect_fail "invalid path '/nonexistent'"
+  sl diff artifact "oci://$REG_HOST/app/diff:absent" --path "$SRC"; expect_fail "MANIFEST_UNKNOWN"
+}
+
+for t in build_writes_exactly_the_layer_push_uploads \
+         tag_puts_the_same_manifest_under_each_tag \
+         tag_checks_every_tag_before_applying_any \
+         diff_reports_no_changes_for_the_same_content \
+         diff_compares_content_not_gzip_bytes \
+         diff_lists_what_changed_and_unified_shows_how \
+         diff_bad_input; do
+  run_test "${P}$t" "$t"
+done
+[ "$T_FAILED" -eq 0 ]
