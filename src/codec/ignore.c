@@ -205,13 +205,14 @@ static bool match_token(const char **pp, const char **np)
 		if (match_class(&p, c) != 1)
 			return false;
 	} else {
+		/* Literals compare byte by byte, as in Go's matchChunk. */
 		if (*p == '\\')
 			p++;
-		size_t plen;
-		decode_rune(p, &plen);
-		if (plen != len || memcmp(p, n, len) != 0)
+		if (*p != *n)
 			return false;
-		p += plen;
+		*pp = p + 1;
+		*np = n + 1;
+		return true;
 	}
 	*pp = p;
 	*np = n + len;
@@ -219,7 +220,7 @@ static bool match_token(const char **pp, const char **np)
 }
 
 /* Go's filepath.Match for one path component, in linear-ish time: on a
- * mismatch only the most recent '*' absorbs one more character, which is
+ * mismatch only the most recent '*' absorbs one more byte, which is
  * enough because '*' never has to cross a '/' here. */
 static bool glob(const char *p, const char *n)
 {
@@ -238,9 +239,8 @@ static bool glob(const char *p, const char *n)
 			continue;
 		if (!star_p || !*star_n || *star_n == '/')
 			return false;
-		size_t len;
-		decode_rune(star_n, &len);
-		star_n += len;
+		/* Go's Match retries the rest of the pattern at every byte. */
+		star_n++;
 		p = star_p;
 		n = star_n;
 	}
