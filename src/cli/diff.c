@@ -86,12 +86,14 @@ static void compare(const struct sl_tar_index *remote, const struct sl_tar_index
 			continue;
 		char what[128] = "";
 		if (a->type != b->type) {
-			snprintf(what, sizeof(what), "%s -> %s", type_name(a->type), type_name(b->type));
+			snprintf(what, sizeof(what), "%s -> %s", type_name(a->type),
+			         type_name(b->type));
 		} else {
 			bool content = a->type == S_IFREG && strcmp(a->digest, b->digest) != 0;
 			bool mode = a->mode != b->mode;
 			if (content && mode)
-				snprintf(what, sizeof(what), "content, mode %04o -> %04o", a->mode, b->mode);
+				snprintf(what, sizeof(what), "content, mode %04o -> %04o", a->mode,
+				         b->mode);
 			else if (content)
 				snprintf(what, sizeof(what), "content");
 			else if (mode)
@@ -100,7 +102,8 @@ static void compare(const struct sl_tar_index *remote, const struct sl_tar_index
 		if (*what) {
 			printf("~ %s (%s)\n", a->name, what);
 			out->changed++;
-			if (a->type == S_IFREG && b->type == S_IFREG && strcmp(a->digest, b->digest))
+			if (a->type == S_IFREG && b->type == S_IFREG &&
+			    strcmp(a->digest, b->digest))
 				sl_strv_push(&out->files, a->name);
 		}
 	}
@@ -110,7 +113,8 @@ static int run_diff(const char *left, const char *right, const char *name)
 {
 	_cleanup_free_ char *la = sl_asprintf("a/%s", name);
 	_cleanup_free_ char *lb = sl_asprintf("b/%s", name);
-	char *argv[] = {"diff", "-u", "--label", la, "--label", lb, (char *)left, (char *)right, NULL};
+	char *argv[] = {"diff", "-u",         "--label",     la,  "--label",
+	                lb,     (char *)left, (char *)right, NULL};
 	fflush(stdout);
 	pid_t pid;
 	if (posix_spawnp(&pid, "diff", NULL, NULL, argv, environ) != 0)

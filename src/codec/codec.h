@@ -115,4 +115,63 @@ bool sl_glob_match(const char *pattern, const char *name);
  * \u003e, \u0026; U+2028/2029 escaped; invalid UTF-8 as \ufffd. */
 int sl_json_append_go_string(struct sl_buf *b, const char *s);
 
+/* ---- semver ---------------------------------------------------------- */
+
+/* Versions and constraints with the semantics of Masterminds/semver v3.5
+ * (what Flux's controllers and CLI link), plus fluxcd/pkg's rule for which
+ * tags count as versions at all. Versions and constraints are immutable
+ * once parsed and may be read from several threads. */
+
+/* Masterminds' own caps (MaxVersionLen, MaxConstraintLen,
+ * MaxConstraintGroups): longer input is refused by Flux, so by us too. */
+#define SL_SEMVER_MAX_VERSION_BYTES    256
+#define SL_SEMVER_MAX_CONSTRAINT_BYTES 512
+#define SL_SEMVER_MAX_GROUPS           32
+
+struct sl_semver {
+	uint64_t major, minor, patch;
+	char *pre;      /* prerelease without the '-'; NULL when absent */
+	char *meta;     /* build metadata without the '+'; NULL when absent */
+	char *original; /* the text as given: what Flux reports as the tag */
+};
+
+/* Masterminds' NewVersion: "v" (lowercase only) prefix optional, minor and
+ * patch optional (0), leading zeros allowed in them, numeric prerelease
+ * identifiers without leading zeros, each number fits uint64. Fills *ret
+ * (cleared with sl_semver_clear) only on success. */
+int sl_semver_parse(const char *text, struct sl_semver *ret, struct sl_error *err);
+/* Frees the strings and zeroes v; harmless on a zeroed or cleared v. */
+void sl_semver_clear(struct sl_semver *v);
+/* Precedence: <0, 0 or >0. Build metadata is ignored, so versions that
+ * differ only in it (or in "v" or leading zeros) compare equal. */
+int sl_semver_compare(const struct sl_semver *a, const struct sl_semver *b);
+/* fluxcd/pkg ParseVersion: the tag has at least two dots and parses, so
+ * "1.2", "v5" and "latest" are not versions for Flux but "1.2-rc.1" is. */
+bool sl_semver_is_flux_version(const char *tag);
+
+/* A constraint: "||"-separated groups of comparisons joined by whitespace
+ * or commas ("^1.2", ">= 1.0, < 2.0-0", "1.2.x", "1.0 - 2.0"). A version
+ * with a prerelease satisfies a group only when some comparison in that
+ * group names a prerelease. */
+struct sl_semver_constraint;
+
+int sl_semver_constraint_parse(const char *text, struct sl_semver_constraint **ret,
+                               struct sl_error *err);
+bool sl_semver_constraint_check(const struct sl_semver_constraint *c, const struct sl_semver *v);
+void sl_semver_constraint_free(struct sl_semver_constraint *c);
+static inline void sl_semver_constraint_freep(struct sl_semver_constraint **c)
+{
+	sl_semver_constraint_free(*c);
+}
+
+/* The tag OCIRepository and ImagePolicy resolve a semver range to: among
+ * the tags that are Flux versions and satisfy c (every version when c is
+ * NULL), the one of highest precedence; ties (1.0.0, v1.0.0, 1.0.0+b) go to
+ * the greatest byte string, whatever the order of tags. Returns 0 with
+ * *ret_index set, or SL_ENOTFOUND when no tag qualifies. */
+int sl_semver_latest(const char *const *tags, size_t n, const struct sl_semver_constraint *c,
+                     size_t *ret_index);
+
+/* ---- end semver ------------------------------------------------------ */
+
 #endif

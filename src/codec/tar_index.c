@@ -24,7 +24,8 @@ static void archive_freep(struct archive **a)
 
 static int cmp_entry(const void *a, const void *b)
 {
-	return strcmp(((const struct sl_tar_entry *)a)->name, ((const struct sl_tar_entry *)b)->name);
+	return strcmp(((const struct sl_tar_entry *)a)->name,
+	              ((const struct sl_tar_entry *)b)->name);
 }
 
 /* "./a/b/" -> "a/b"; "." and "./" -> "." */
@@ -38,8 +39,8 @@ static char *normalise(const char *name)
 	return n ? sl_strndup(name, n) : sl_strdup(".");
 }
 
-int sl_tar_index_read(int tgz_fd, const struct sl_extract_limits *limits,
-                      struct sl_tar_index **ret, struct sl_error *err)
+int sl_tar_index_read(int tgz_fd, const struct sl_extract_limits *limits, struct sl_tar_index **ret,
+                      struct sl_error *err)
 {
 	_cleanup_(archive_freep) struct archive *a = archive_read_new();
 	archive_read_support_filter_gzip(a);
@@ -56,7 +57,8 @@ int sl_tar_index_read(int tgz_fd, const struct sl_extract_limits *limits,
 		if (ar == ARCHIVE_EOF)
 			break;
 		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
-			rc = sl_error_set(err, SL_EINVAL, "reading tarball: %s", archive_error_string(a));
+			rc = sl_error_set(err, SL_EINVAL, "reading tarball: %s",
+			                  archive_error_string(a));
 			break;
 		}
 		if (limits && limits->max_entries && idx->n >= limits->max_entries) {
@@ -77,18 +79,20 @@ int sl_tar_index_read(int tgz_fd, const struct sl_extract_limits *limits,
 				sl_sha256_update(h, chunk, (size_t)n);
 				e.size += (uint64_t)n;
 				total += (uint64_t)n;
-				if (limits && limits->max_total_bytes && total > limits->max_total_bytes) {
+				if (limits && limits->max_total_bytes &&
+				    total > limits->max_total_bytes) {
 					n = -2;
 					break;
 				}
 			}
 			if (n < 0) {
 				free(e.name);
-				rc = n == -2 ? sl_error_set(err, SL_ELIMIT,
-				                            "content exceeds the limit of %llu bytes",
-				                            (unsigned long long)limits->max_total_bytes)
-				             : sl_error_set(err, SL_EINVAL, "reading tarball: %s",
-				                            archive_error_string(a));
+				rc = n == -2
+				         ? sl_error_set(err, SL_ELIMIT,
+				                        "content exceeds the limit of %llu bytes",
+				                        (unsigned long long)limits->max_total_bytes)
+				         : sl_error_set(err, SL_EINVAL, "reading tarball: %s",
+				                        archive_error_string(a));
 				break;
 			}
 			sl_sha256_final(h, e.digest);

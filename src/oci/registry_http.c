@@ -452,7 +452,7 @@ static int fetch_token(struct sl_registry *r, const char *scopes, const char *ke
 /* Runs a request with auth and retries. rs holds the final response. An
  * error status is returned as an error unless accept_status says otherwise
  * (a status the caller handles itself, like 404 on HEAD). */
-int reg_perform(struct sl_registry *r, const struct request *rq, struct response *rs, bool retry,
+static int perform(struct sl_registry *r, const struct request *rq, struct response *rs, bool retry,
                 const long *accept_status, struct sl_error *err)
 {
 	char errbuf[CURL_ERROR_SIZE];
@@ -543,6 +543,16 @@ int reg_perform(struct sl_registry *r, const struct request *rq, struct response
 			sl_error_wrap(err, e, "authentication to %s failed", r->host);
 		return e;
 	}
+}
+
+int reg_perform(struct sl_registry *r, const struct request *rq, struct response *rs, bool retry,
+                const long *accept_status, struct sl_error *err)
+{
+	int rc = perform(r, rq, rs, retry, accept_status, err);
+	/* A failed request hands back no response: nothing for callers to free. */
+	if (rc < 0)
+		reg_response_clear(rs);
+	return rc;
 }
 
 /* ---- tokens ----------------------------------------------------------- */

@@ -85,7 +85,8 @@ void reg_backoff(struct sl_registry *r, int attempt, const char *retry_after);
 /* Resolves the scheme and auth kind once per client. */
 int reg_ping(struct sl_registry *r, struct sl_error *err);
 /* Runs a request with auth and (when retry) retries; rs holds the final
- * response. Statuses in accept_status (0-terminated) are not errors. */
+ * response (cleared on failure). Statuses in accept_status (0-terminated)
+ * are not errors. */
 int reg_perform(struct sl_registry *r, const struct request *rq, struct response *rs, bool retry,
                 const long *accept_status, struct sl_error *err);
 

@@ -11,9 +11,8 @@
 
 #define WINDOW 16
 
-static const char manifest_accept[] =
-    "Accept: " SL_MT_OCI_MANIFEST ", " SL_MT_OCI_INDEX ", " SL_MT_DOCKER_MANIFEST
-    ", " SL_MT_DOCKER_LIST;
+static const char manifest_accept[] = "Accept: " SL_MT_OCI_MANIFEST ", " SL_MT_OCI_INDEX
+                                      ", " SL_MT_DOCKER_MANIFEST ", " SL_MT_DOCKER_LIST;
 
 void sl_manifest_fetch_clear(struct sl_manifest_fetch *f)
 {
@@ -127,8 +126,8 @@ int sl_registry_manifests_get_many(struct sl_registry *r, const char *repo,
 		for (size_t i = 0; i < WINDOW && next < n; i++) {
 			if (slots[i].h)
 				continue;
-			if (slot_start(r, m, &slots[i], repo, references[next], next, &out[next], auth) <
-			    0) {
+			if (slot_start(r, m, &slots[i], repo, references[next], next, &out[next],
+			               auth) < 0) {
 				slot_release(m, &slots[i]);
 				slow[next] = true;
 			} else {
