@@ -159,6 +159,9 @@ static bool needs_quotes(const char *s)
 	strtod(s, &end);
 	if (*end == '\0')
 		return true;
+	/* YAML 1.1 timestamps (2026-01-02, 2026-01-02T03:04:05Z) */
+	if (strlen(s) >= 10 && s[4] == '-' && s[7] == '-' && strspn(s, "0123456789") == 4)
+		return true;
 	if (strchr("-?:,[]{}#&*!|>'\"%@` ", s[0]))
 		return true;
 	if (strstr(s, ": ") || strstr(s, " #") || sl_endswith(s, ":") || sl_endswith(s, " "))

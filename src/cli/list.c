@@ -95,10 +95,11 @@ static void print_data(const struct row *rows, size_t n, bool json)
 	if (json) {
 		json_t *arr = json_array();
 		for (size_t i = 0; i < n; i++)
-			json_array_append_new(
-			    arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "tag", rows[i].tag, "digest",
-			                   rows[i].digest, "source", rows[i].source, "revision",
-			                   rows[i].revision, "created", rows[i].created));
+			json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:s, s:s}", "tag",
+			                                     rows[i].tag, "digest", rows[i].digest,
+			                                     "source", rows[i].source, "revision",
+			                                     rows[i].revision, "created",
+			                                     rows[i].created));
 		char *text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 		printf("%s\n", text);
 		free(text);
@@ -123,7 +124,8 @@ static void print_data(const struct row *rows, size_t n, bool json)
 
 static const char *annotation(const json_t *doc, const char *key)
 {
-	const char *v = json_string_value(json_object_get(json_object_get(doc, "annotations"), key));
+	const char *v =
+	    json_string_value(json_object_get(json_object_get(doc, "annotations"), key));
 	return v ? v : "";
 }
 

@@ -45,6 +45,15 @@ const struct command cli_commands[] = {
      "  # Show what changed in each file\n"
      "  sluice diff artifact oci://ghcr.io/org/app:v1 --path ./deploy --unified",
      cmd_diff_artifact},
+    {"list", "artifacts",
+     "List the artifacts in a repository with their digest, source and revision.",
+     "sluice list artifacts oci://<registry>/<repository> [--filter-semver=<c>] "
+     "[--filter-regex=<re>] [-o json|yaml] [flags]",
+     "  # Every artifact in the repository, newest tag names first\n"
+     "  sluice list artifacts oci://ghcr.io/org/app\n\n"
+     "  # Only releases from 1.0 on, as JSON for scripts\n"
+     "  sluice list artifacts oci://ghcr.io/org/app --filter-semver '>=1.0.0' -o json",
+     cmd_list_artifacts},
     {0},
 };
 

@@ -453,7 +453,7 @@ static int fetch_token(struct sl_registry *r, const char *scopes, const char *ke
  * error status is returned as an error unless accept_status says otherwise
  * (a status the caller handles itself, like 404 on HEAD). */
 static int perform(struct sl_registry *r, const struct request *rq, struct response *rs, bool retry,
-                const long *accept_status, struct sl_error *err)
+                   const long *accept_status, struct sl_error *err)
 {
 	char errbuf[CURL_ERROR_SIZE];
 	bool auth_retried = false;

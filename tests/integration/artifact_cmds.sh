@@ -116,13 +116,62 @@ diff_bad_input() {
   sl diff artifact "oci://$REG_HOST/app/diff:absent" --path "$SRC"; expect_fail "MANIFEST_UNKNOWN"
 }
 
+push_list_fixture() { # tags of Flux's semver example, a cosign signature tag, one non-version
+  local t
+  for t in 1.0.0 1.1.0-rc.1 v1.1.0 1.2 2.0.0 latest; do
+    "$SLUICE" push artifact "oci://$REG_HOST/app/list:$t" -f "$SRC/deploy/base/ns.yaml" \
+      --source="https://src/$t" --revision="rev-$t" 2>/dev/null
+  done
+  "$SLUICE" tag artifact "oci://$REG_HOST/app/list:latest" --tag sha256-0123.sig --tag sha256-0123.att 2>/dev/null
+}
+
+list_prints_fluxs_table_newest_name_first_without_cosign_tags() {
+  sl list artifacts "oci://$REG_HOST/app/list"
+  expect_ok
+  local first; first=$(head -n 1 <<<"$OUT")
+  [[ "$first" == ARTIFACT*$'\t'DIGEST*$'\t'SOURCE*$'\t'"REVISION       " ]] || fail "header: [$first]"
+  [ "$(tail -n +2 <<<"$OUT" | cut -f1 | sed 's/ *$//; s/.*://' | tr '\n' ' ')" = "v1.1.0 latest 2.0.0 1.2 1.1.0-rc.1 1.0.0 " ] || fail "$OUT"
+  ! grep -q '\.sig\|\.att' <<<"$OUT" || fail "cosign tags listed"
+  # Every row ends with a tab, cells padded to their column.
+  [ "$(tail -n +2 <<<"$OUT" | grep -vc $'\t$')" = 0 ] || fail "row without trailing tab"
+  local want; want=$(manifest_of "$REG_HOST" app/list 2.0.0 | sha256sum | cut -d' ' -f1)
+  grep -q "app/list:2.0.0 *	sha256:$want	https://src/2.0.0 *	rev-2.0.0 *	$" <<<"$OUT" || fail "$OUT"
+}
+
+list_filters_by_semver_with_fluxs_rules_and_by_regex() {
+  sl list artifacts "oci://$REG_HOST/app/list" --filter-semver '~1' -o json
+  expect_ok
+  [ "$(jq -r 'map(.tag) | join(" ")' <<<"$OUT")" = "v1.1.0 1.0.0" ] || fail "~1: $OUT"
+  sl list artifacts "oci://$REG_HOST/app/list" --filter-semver '>=1.1.0-0 <2.0.0' -o json
+  [ "$(jq -r 'map(.tag) | join(" ")' <<<"$OUT")" = "v1.1.0 1.1.0-rc.1" ] || fail "prerelease group: $OUT"
+  sl list artifacts "oci://$REG_HOST/app/list" --filter-regex '^[0-9]' -o json
+  [ "$(jq -r 'map(.tag) | join(" ")' <<<"$OUT")" = "2.0.0 1.2 1.1.0-rc.1 1.0.0" ] || fail "regex: $OUT"
+  jq -e 'all(.[]; (keys == ["created","digest","revision","source","tag"]))' <<<"$OUT"
+  sl list artifacts "oci://$REG_HOST/app/list" --filter-semver '>=9' 
+  expect_ok
+  [ "$(wc -l <<<"$OUT")" = 1 ] || fail "expected only the header: $OUT"
+}
+
+list_bad_input() {
+  sl list artifacts; expect_fail "artifact repository URL is required"
+  sl list artifacts "oci://$REG_HOST/app/list:v1"; expect_fail "is not a repository"
+  sl list artifacts "oci://$REG_HOST/app/list" --filter-semver 'not a version'; expect_fail "semver 'not a version' parse error"
+  sl list artifacts "oci://$REG_HOST/app/list" --filter-regex '('; expect_fail "regex '(' parse error"
+  sl list artifacts "oci://$REG_HOST/app/list" -o xml; expect_fail 'invalid output format "xml"'
+  sl list artifacts "oci://$REG_HOST/app/nothing-here"; expect_fail "NAME_UNKNOWN"
+}
+
+push_list_fixture
 for t in build_writes_exactly_the_layer_push_uploads \
          tag_puts_the_same_manifest_under_each_tag \
          tag_checks_every_tag_before_applying_any \
          diff_reports_no_changes_for_the_same_content \
          diff_compares_content_not_gzip_bytes \
          diff_lists_what_changed_and_unified_shows_how \
-         diff_bad_input; do
+         diff_bad_input \
+         list_prints_fluxs_table_newest_name_first_without_cosign_tags \
+         list_filters_by_semver_with_fluxs_rules_and_by_regex \
+         list_bad_input; do
   run_test "${P}$t" "$t"
 done
 [ "$T_FAILED" -eq 0 ]
