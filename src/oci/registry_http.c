@@ -557,24 +557,35 @@ int reg_perform(struct sl_registry *r, const struct request *rq, struct response
 
 /* ---- tokens ----------------------------------------------------------- */
 
-static bool host_is_local(const char *host)
+static char *bare_host(const char *host)
 {
-	_cleanup_free_ char *h = NULL;
 	if (host[0] == '[')
-		h = sl_strndup(host + 1, strcspn(host + 1, "]"));
-	else
-		h = sl_strndup(host, strcspn(host, ":"));
-	if (strcmp(h, "localhost") == 0 || sl_endswith(h, ".localhost"))
-		return true;
+		return sl_strndup(host + 1, strcspn(host + 1, "]"));
+	return sl_strndup(host, strcspn(host, ":"));
+}
+
+static bool host_is_loopback(const char *host)
+{
+	_cleanup_free_ char *h = bare_host(host);
 	struct in_addr a4;
 	struct in6_addr a6;
+	if (strcmp(h, "localhost") == 0 || sl_endswith(h, ".localhost"))
+		return true;
+	if (inet_pton(AF_INET, h, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	return inet_pton(AF_INET6, h, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
+static bool host_is_local(const char *host)
+{
+	_cleanup_free_ char *h = bare_host(host);
+	struct in_addr a4;
+	if (host_is_loopback(host))
+		return true;
 	if (inet_pton(AF_INET, h, &a4) == 1) {
 		uint32_t ip = ntohl(a4.s_addr);
-		return (ip >> 24) == 127 || (ip >> 24) == 10 || (ip >> 20) == 0xac1 ||
-		       (ip >> 16) == 0xc0a8;
+		return (ip >> 24) == 10 || (ip >> 20) == 0xac1 || (ip >> 16) == 0xc0a8;
 	}
-	if (inet_pton(AF_INET6, h, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
 	return false;
 }
 
@@ -749,16 +760,29 @@ int reg_ping(struct sl_registry *r, struct sl_error *err)
 		return 0;
 	struct response rs = {0};
 	CURLcode code;
-	int rc = ping_at(r, "https", &rs, &code, err);
-	/* Plain HTTP only for --insecure-registry and local addresses (as docker
-	 * and go-containerregistry do), and never to dodge a certificate
-	 * problem on a server that does speak TLS. */
-	if (rc < 0 && (r->opts.insecure || host_is_local(r->host)) &&
-	    code != CURLE_PEER_FAILED_VERIFICATION && code != CURLE_OPERATION_TIMEDOUT) {
-		struct sl_error https_err = *err;
+	int rc;
+	if (host_is_loopback(r->host)) {
+		/* A registry on loopback is most often plain HTTP (a local
+		 * registry:2), and a failed TLS handshake costs loading the whole CA
+		 * store. Ask over HTTP first: a TLS server answers that with 400 or
+		 * by hanging up, and then TLS gets its turn. */
 		rc = ping_at(r, "http", &rs, &code, err);
-		if (rc < 0 && code == CURLE_COULDNT_CONNECT)
-			*err = https_err;
+		bool answered = rc == 0 && (rs.status == 200 || rs.status == 401 ||
+		                            retryable_status(rs.status));
+		if (!answered && !(rc < 0 && code == CURLE_COULDNT_CONNECT))
+			rc = ping_at(r, "https", &rs, &code, err);
+	} else {
+		rc = ping_at(r, "https", &rs, &code, err);
+		/* Plain HTTP only for --insecure-registry and private addresses (as
+		 * docker and go-containerregistry do), and never to dodge a
+		 * certificate problem on a server that does speak TLS. */
+		if (rc < 0 && (r->opts.insecure || host_is_local(r->host)) &&
+		    code != CURLE_PEER_FAILED_VERIFICATION && code != CURLE_OPERATION_TIMEDOUT) {
+			struct sl_error https_err = *err;
+			rc = ping_at(r, "http", &rs, &code, err);
+			if (rc < 0 && code == CURLE_COULDNT_CONNECT)
+				*err = https_err;
+		}
 	}
 	/* A registry that is restarting refuses connections or answers 5xx for
 	 * a moment: retry those like any other request. */
