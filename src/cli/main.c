@@ -54,6 +54,13 @@ const struct command cli_commands[] = {
      "  # Only releases from 1.0 on, as JSON for scripts\n"
      "  sluice list artifacts oci://ghcr.io/org/app --filter-semver '>=1.0.0' -o json",
      cmd_list_artifacts},
+    {"create", "secret oci", "Generate the image pull Secret an OCIRepository's secretRef names.",
+     "sluice create secret oci <name> --url=<registry> --username=<user> --password=<pass> "
+     "[--namespace=flux-system] [--export]",
+     "  # Write it to a file and encrypt it with SOPS\n"
+     "  sluice create secret oci podinfo-auth --url=ghcr.io --username=username \\\n"
+     "    --password=password --export > repo-auth.yaml",
+     cmd_create_secret_oci},
     {0},
 };
 
@@ -95,7 +102,14 @@ int main(int argc, char **argv)
 	}
 	const char *verb = argv[1];
 	const char *noun = argc > 2 ? argv[2] : NULL;
-	const struct command *cmd = cli_find_command(verb, noun);
+	/* Three-word commands ("create secret oci") name their noun with a space. */
+	_cleanup_free_ char *two = argc > 3 ? sl_asprintf("%s %s", argv[2], argv[3]) : NULL;
+	const struct command *cmd = two ? cli_find_command(verb, two) : NULL;
+	int skip = cmd ? 4 : 0;
+	if (!cmd) {
+		cmd = cli_find_command(verb, noun);
+		skip = cmd && cmd->noun ? 3 : 2;
+	}
 	struct sl_error err = {0};
 	if (!cmd) {
 		bool known_verb = false;
@@ -112,7 +126,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "Run 'sluice --help' for usage.\n");
 		return 1;
 	}
-	int skip = cmd->noun ? 3 : 2;
 	int r = cmd->run(argc - skip, argv + skip, &err);
 	fflush(stdout);
 	if (r < 0) {

@@ -116,6 +116,27 @@ bearer_auth_failures_are_clear() {
   no_secret_in "$ERR$OUT"
 }
 
+create_secret_oci_is_fluxs_yaml_and_its_config_works() {
+  # Flux's own golden file for this command line.
+  sl create secret oci ghcr --namespace=my-namespace --url ghcr.io --username stefanprodan --password=password --export
+  expect_ok
+  [ "$OUT" = "$(printf '%s\n' '---' 'apiVersion: v1' 'kind: Secret' 'metadata:' '  name: ghcr' '  namespace: my-namespace' \
+    'stringData:' "  .dockerconfigjson: '{\"auths\":{\"ghcr.io\":{\"username\":\"stefanprodan\",\"password\":\"password\",\"auth\":\"c3RlZmFucHJvZGFuOnBhc3N3b3Jk\"}}}'" \
+    'type: kubernetes.io/dockerconfigjson')" ] || fail "$OUT"
+  [ -z "$ERR" ] || fail "--export printed on stderr: $ERR"
+  # The generated docker config authenticates for real.
+  sl create secret oci reg --url "$TLS_HOST" --username flux --password "$SECRET" --export
+  local cfg; cfg=$(tmpdir)
+  sed -n "s/^  .dockerconfigjson: '\(.*\)'$/\1/p" <<<"$OUT" | sed "s/''/'/g" > "$cfg/config.json"
+  DOCKER_CONFIG=$cfg sl pull artifact "oci://$TLS_HOST/app/b:v1" -o "$(tmpdir)" --ca-file "$TLS_CA"
+  expect_ok
+  sl create secret oci; expect_fail "name is required"
+  sl create secret oci x --username a --password b; expect_fail "--url is required"
+  sl create secret oci x --url ghcr.io --password b; expect_fail "--username is required"
+  sl create secret oci Bad_Name --url ghcr.io -u a -p b; expect_fail 'invalid name "Bad_Name"'
+  sl create secret oci x --url 'not a url' -u a -p b; expect_fail "error parsing url"
+}
+
 for t in basic_auth_over_tls_with_a_private_ca \
          ssl_cert_file_is_honoured_like_go_does \
          untrusted_certificate_fails_with_a_hint_and_insecure_skips_it \
@@ -124,7 +145,8 @@ for t in basic_auth_over_tls_with_a_private_ca \
          credential_helpers_speak_dockers_protocol \
          bearer_token_auth_round_trip \
          a_push_fetches_one_token_and_reuses_it \
-         bearer_auth_failures_are_clear; do
+         bearer_auth_failures_are_clear \
+         create_secret_oci_is_fluxs_yaml_and_its_config_works; do
   run_test "${P}$t" "$t"
 done
 [ "$T_FAILED" -eq 0 ]
