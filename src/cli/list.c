@@ -144,8 +144,7 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	r = sl_oci_ref_parse(args->items[0], &ref, err);
 	if (r < 0)
 		return r;
-	const char *last_slash = strrchr(ref.text, '/');
-	if (ref.digest || (last_slash && strchr(last_slash, ':')))
+	if (ref.digest || sl_oci_ref_has_tag(&ref))
 		return sl_error_set(err, SL_EINVAL,
 		                    "'%s' is not a repository: leave out the tag or digest",
 		                    args->items[0]);

@@ -54,6 +54,12 @@ const struct command cli_commands[] = {
      "  # Only releases from 1.0 on, as JSON for scripts\n"
      "  sluice list artifacts oci://ghcr.io/org/app --filter-semver '>=1.0.0' -o json",
      cmd_list_artifacts},
+    {"copy", "artifact", "Copy an artifact between repositories and registries, digest unchanged.",
+     "sluice copy artifact oci://<src>[:<tag>|@<digest>] oci://<dst>[:<tag>] [flags]",
+     "  # Promote to production's registry, signatures included\n"
+     "  sluice copy artifact oci://ghcr.io/org/app:v1.2.0 oci://registry.prod:5000/app \\\n"
+     "    --with-signatures --dest-creds \"$PROD_USER:$PROD_TOKEN\"",
+     cmd_copy_artifact},
     {"create", "secret oci", "Generate the image pull Secret an OCIRepository's secretRef names.",
      "sluice create secret oci <name> --url=<registry> --username=<user> --password=<pass> "
      "[--namespace=flux-system] [--export]",

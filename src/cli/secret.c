@@ -59,11 +59,13 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 		return sl_error_set(err, SL_EINVAL, "--password is required");
 	if (!dns1123(name, 253, true))
 		return sl_error_set(err, SL_EINVAL,
-		                    "invalid name \"%s\": must be a lowercase RFC 1123 subdomain", name);
+		                    "invalid name \"%s\": must be a lowercase RFC 1123 subdomain",
+		                    name);
 	const char *ns = g_flags.namespace_;
 	if (!dns1123(ns, 63, false))
 		return sl_error_set(err, SL_EINVAL,
-		                    "invalid namespace \"%s\": must be a lowercase RFC 1123 label", ns);
+		                    "invalid namespace \"%s\": must be a lowercase RFC 1123 label",
+		                    ns);
 	/* Flux checks the address as an image reference. */
 	_cleanup_(sl_oci_ref_clear) struct sl_oci_ref ref = {0};
 	_cleanup_free_ char *as_ref = sl_asprintf("oci://%s", o.url);
@@ -87,8 +89,9 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 
 	_cleanup_buf_ struct sl_buf yaml;
 	sl_buf_init(&yaml, 0);
-	sl_buf_printf(&yaml, "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\n  namespace: %s\n"
-	                     "stringData:\n  .dockerconfigjson: ",
+	sl_buf_printf(&yaml,
+	              "---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: %s\n  namespace: %s\n"
+	              "stringData:\n  .dockerconfigjson: ",
 	              name, ns);
 	single_quoted(&yaml, json.data);
 	sl_buf_printf(&yaml, "\ntype: kubernetes.io/dockerconfigjson\n\n");

@@ -54,6 +54,8 @@ void sl_oci_ref_clear(struct sl_oci_ref *ref);
 bool sl_oci_tag_valid(const char *tag);
 /* "registry/repository" */
 char *sl_oci_ref_repo_name(const struct sl_oci_ref *ref);
+/* Whether the text named a tag (ref->tag is "latest" also when it did not). */
+bool sl_oci_ref_has_tag(const struct sl_oci_ref *ref);
 /* The tag or digest to ask the registry for: digest wins over tag. */
 const char *sl_oci_ref_reference(const struct sl_oci_ref *ref);
 
@@ -184,6 +186,10 @@ int sl_registry_blob_upload_fd(struct sl_registry *r, const char *repo, const ch
                                uint64_t size, struct sl_error *err);
 int sl_registry_blob_upload_bytes(struct sl_registry *r, const char *repo, const char *digest,
                                   const void *data, size_t len, struct sl_error *err);
+/* Cross-repository mount of a blob the registry already holds in
+ * from_repo: *ret_mounted false means upload it instead. */
+int sl_registry_blob_mount(struct sl_registry *r, const char *repo, const char *digest,
+                           const char *from_repo, bool *ret_mounted, struct sl_error *err);
 /* Streams a blob into fd, verifying size and digest as it arrives. */
 int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *digest,
                            uint64_t expected_size, int fd, struct sl_error *err);
@@ -269,6 +275,21 @@ void sl_artifact_info_clear(struct sl_artifact_info *info);
 int sl_artifact_download(struct sl_registry *r, const struct sl_oci_ref *ref,
                          const struct sl_artifact_info *info, uint64_t max_bytes, int *ret_fd,
                          struct sl_error *err);
+
+/* Copies src_ref (tag or digest, image manifest or index) to dst_repo,
+ * under dst_tag or, when NULL, under the source's reference. Blobs the
+ * destination has are skipped, mounted when same_registry, else streamed.
+ * with_signatures also copies cosign's sha256-<hex>{.sig,.att,.sbom,}
+ * tags. The manifest bytes, and so the digest, are unchanged. */
+struct sl_copy_stats {
+	char digest[SL_DIGEST_STR_LEN];
+	size_t manifests, blobs_copied, blobs_mounted, blobs_skipped, signatures;
+	uint64_t bytes;
+};
+int sl_artifact_copy(struct sl_registry *src, const struct sl_oci_ref *src_ref,
+                     struct sl_registry *dst, const char *dst_repo, const char *dst_tag,
+                     bool same_registry, bool with_signatures, struct sl_copy_stats *ret,
+                     struct sl_error *err);
 
 /* Fetches ref's manifest and content layer, verifies every digest, and only
  * then merges the extracted files into out_dir (created if missing). A

@@ -21,6 +21,15 @@ char *sl_oci_ref_repo_name(const struct sl_oci_ref *ref)
 	return sl_asprintf("%s/%s", ref->registry, ref->repository);
 }
 
+bool sl_oci_ref_has_tag(const struct sl_oci_ref *ref)
+{
+	const char *slash = strrchr(ref->text, '/');
+	const char *start = slash ? slash : ref->text;
+	const char *at = strchr(start, '@');
+	const char *colon = strchr(start, ':');
+	return colon && (!at || colon < at);
+}
+
 const char *sl_oci_ref_reference(const struct sl_oci_ref *ref)
 {
 	return ref->digest ? ref->digest : ref->tag;

@@ -471,3 +471,27 @@ int sl_registry_list_tags(struct sl_registry *r, const char *repo, struct sl_str
 	}
 	return 0;
 }
+
+int sl_registry_blob_mount(struct sl_registry *r, const char *repo, const char *digest,
+                           const char *from_repo, bool *ret_mounted, struct sl_error *err)
+{
+	*ret_mounted = false;
+	int rc = reg_ping(r, err);
+	if (rc < 0)
+		return rc;
+	_cleanup_free_ char *scope = scope_of(r, repo, true);
+	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/blobs/uploads/?mount=%s&from=%s",
+	                                       r->base_url, repo, digest, from_repo);
+	_cleanup_buf_ struct sl_buf body;
+	sl_buf_init(&body, SL_MAX_ERROR_BODY_BYTES);
+	struct request rq = {
+	    .method = "POST", .url = url, .scope = scope, .body_fd = -1, .out = &body};
+	struct response rs = {0};
+	rc = reg_perform(r, &rq, &rs, true, NULL, err);
+	/* 201: mounted. 202: the registry opened an upload instead (it could
+	 * not or would not mount); the caller uploads, and the abandoned
+	 * session is the registry's to expire. */
+	*ret_mounted = rc == 0 && rs.status == 201;
+	reg_response_clear(&rs);
+	return rc;
+}

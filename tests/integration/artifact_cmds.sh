@@ -5,6 +5,7 @@ set -uo pipefail
 . "$(dirname "$0")/helpers.sh"
 
 start_registry plain REG || { echo "not ok - ${P}artifact_cmds: registry starts"; exit 1; }
+start_registry token TOK || { echo "not ok - ${P}artifact_cmds: token registry starts"; exit 1; }
 SRC=$(tmpdir); make_tree "$SRC"
 
 build_writes_exactly_the_layer_push_uploads() {
@@ -116,6 +117,48 @@ diff_bad_input() {
   sl diff artifact "oci://$REG_HOST/app/diff:absent" --path "$SRC"; expect_fail "MANIFEST_UNKNOWN"
 }
 
+copy_between_repositories_mounts_and_keeps_the_digest() {
+  sl push artifact "oci://$REG_HOST/app/copysrc:v1" -f "$SRC" --source=s --revision=r -o json
+  expect_ok
+  local digest; digest=$(jq -r .digest <<<"$OUT")
+  local uploads_before; uploads_before=$(grep -c 'PUT /v2/team/copydst/blobs' "$REG_LOG" || true)
+  sl copy artifact "oci://$REG_HOST/app/copysrc:v1" "oci://$REG_HOST/team/copydst" -o json
+  expect_ok
+  jq -e --arg d "$digest" '.digest == $d and .tag == "v1" and .blobsMounted == 2 and .blobsCopied == 0' <<<"$OUT"
+  [ "$(grep -c 'PUT /v2/team/copydst/blobs' "$REG_LOG" || true)" = "$uploads_before" ] || fail "blobs uploaded, not mounted"
+  [ "sha256:$(manifest_of "$REG_HOST" team/copydst v1 | sha256sum | cut -d' ' -f1)" = "$digest" ]
+  # Again: everything is there already.
+  sl copy artifact "oci://$REG_HOST/app/copysrc:v1" "oci://$REG_HOST/team/copydst:stable" -o json
+  jq -e '.blobsSkipped == 2 and .blobsCopied == 0 and .tag == "stable"' <<<"$OUT"
+}
+
+copy_across_registries_with_signatures() {
+  sl push artifact "oci://$REG_HOST/app/signed:v1" -f "$SRC" --source=s --revision=r -o json
+  local digest; digest=$(jq -r .digest <<<"$OUT")
+  # A stand-in signature: any manifest under cosign's tag for this digest.
+  local sig; sig=$(tmpdir); echo signature > "$sig/payload"
+  "$SLUICE" push artifact "oci://$REG_HOST/app/signed:sha256-${digest#sha256:}.sig" -f "$sig" --source=cosign --revision=sig 2>/dev/null
+  sl copy artifact "oci://$REG_HOST/app/signed:v1" "oci://$TOK_HOST/prod/app:v1" --dest-creds flux:s3cret --with-signatures
+  expect_ok
+  grep -q "artifact copied to $TOK_HOST/prod/app@$digest (.*signatures copied)" <<<"$ERR" || fail "$ERR"
+  local out; out=$(tmpdir)
+  sl pull artifact "oci://$TOK_HOST/prod/app:v1" -o "$out" --creds flux:s3cret
+  expect_ok
+  grep -q "digest $TOK_HOST/prod/app@$digest" <<<"$ERR"
+  sl pull artifact "oci://$TOK_HOST/prod/app:sha256-${digest#sha256:}.sig" -o "$(tmpdir)" --creds flux:s3cret
+  expect_ok
+  # Without credentials for the destination the error names it.
+  sl copy artifact "oci://$REG_HOST/app/signed:v1" "oci://$TOK_HOST/prod/app:v2"
+  expect_fail "no credentials found for $TOK_HOST"
+}
+
+copy_bad_input() {
+  sl copy artifact "oci://$REG_HOST/app/copysrc:v1"; expect_fail "source and destination URLs are required"
+  sl copy artifact "oci://$REG_HOST/app/copysrc:v1" "oci://$REG_HOST/x/y@sha256:$(printf 'a%.0s' {1..64})"
+  expect_fail "the destination is named by tag"
+  sl copy artifact "oci://$REG_HOST/app/copysrc:absent" "oci://$REG_HOST/x/y"; expect_fail "MANIFEST_UNKNOWN"
+}
+
 push_list_fixture() { # tags of Flux's semver example, a cosign signature tag, one non-version
   local t
   for t in 1.0.0 1.1.0-rc.1 v1.1.0 1.2 2.0.0 latest; do
@@ -171,7 +214,10 @@ for t in build_writes_exactly_the_layer_push_uploads \
          diff_bad_input \
          list_prints_fluxs_table_newest_name_first_without_cosign_tags \
          list_filters_by_semver_with_fluxs_rules_and_by_regex \
-         list_bad_input; do
+         list_bad_input \
+         copy_between_repositories_mounts_and_keeps_the_digest \
+         copy_across_registries_with_signatures \
+         copy_bad_input; do
   run_test "${P}$t" "$t"
 done
 [ "$T_FAILED" -eq 0 ]
