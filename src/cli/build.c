@@ -45,25 +45,23 @@ static int build_to(const char *output, struct sl_error *err)
 	return 0;
 }
 
+static int run(const struct sl_strv *args, struct sl_error *err)
+{
+	(void)args;
+	int r = cli_source_check(&o.src, err);
+	if (r < 0)
+		return r;
+	if (!*o.output)
+		return sl_error_set(err, SL_EINVAL, "invalid output path \"\"");
+	sl_log_action("building artifact from %s", o.src.path);
+	r = build_to(o.output, err);
+	if (r < 0)
+		return r;
+	sl_log_success("artifact created at %s", o.output);
+	return 0;
+}
+
 int cmd_build_artifact(int argc, char **argv, struct sl_error *err)
 {
-	_cleanup_(sl_strv_free) struct sl_strv args = {0};
-	int r = flags_parse(flags, argc, argv, &args, err);
-	if (r == 0 && g_flags.help) {
-		flags_print_help(cli_find_command("build", "artifact"), flags);
-		goto out;
-	}
-	if (r == 0)
-		r = cli_source_check(&o.src, err);
-	if (r == 0 && !*o.output)
-		r = sl_error_set(err, SL_EINVAL, "invalid output path \"\"");
-	if (r == 0) {
-		sl_log_action("building artifact from %s", o.src.path);
-		r = build_to(o.output, err);
-	}
-	if (r == 0)
-		sl_log_success("artifact created at %s", o.output);
-out:
-	flags_free(flags);
-	return r;
+	return cli_run("build", "artifact", flags, argc, argv, run, err);
 }

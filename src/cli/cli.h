@@ -52,12 +52,42 @@ void flags_print_help(const struct command *cmd, const struct flag *flags);
 /* A flag's name if the user set it. */
 bool flag_changed(const struct flag *flags, const char *name);
 
-/* Shared helpers. */
+/* Parses flags, answers --help, runs the command, frees the flags. */
+int cli_run(const char *verb, const char *noun, struct flag *flags, int argc, char **argv,
+            int (*run)(const struct sl_strv *args, struct sl_error *err), struct sl_error *err);
+
+/* How a command reaches a registry: --creds, --provider, --insecure-registry,
+ * --ca-file. */
+struct cli_remote {
+	char *creds, *provider, *ca_file;
+	bool insecure;
+};
+#define CLI_REMOTE_FLAGS(rm)                                                                       \
+	{"creds",     0,  FLAG_STRING,                                                             \
+	 &(rm).creds, "", "credentials for OCI registry in the format <username>[:<password>]"},   \
+	    {"provider",                                                                           \
+	     0,                                                                                    \
+	     FLAG_STRING,                                                                          \
+	     &(rm).provider,                                                                       \
+	     "generic",                                                                            \
+	     "the OCI provider name, available options are: (generic, aws, azure, gcp)"},          \
+	    {"insecure-registry",                                                                  \
+	     0,                                                                                    \
+	     FLAG_BOOL,                                                                            \
+	     &(rm).insecure,                                                                       \
+	     "false",                                                                              \
+	     "allows the registry to be reached without TLS verification or over plain HTTP"},     \
+	{                                                                                          \
+		"ca-file", 0, FLAG_STRING, &(rm).ca_file, "",                                      \
+		    "PEM file of a CA to trust in addition to the system's (also: SSL_CERT_FILE)"  \
+	}
 int cli_provider_check(const char *provider, struct sl_error *err);
-int cli_resolve_creds(const struct sl_oci_ref *ref, const char *creds_flag, const char *provider,
-                      struct sl_creds *ret, struct sl_error *err);
-void cli_registry_opts(struct sl_registry_opts *opts, const struct sl_creds *creds, bool insecure,
-                       const char *ca_file);
+/* A client for ref's registry with credentials from creds (NULL: the
+ * --creds flag), then the docker config; push asks for push access. */
+int cli_remote_open(const struct cli_remote *rm, const struct sl_oci_ref *ref, const char *creds,
+                    bool push, struct sl_registry **ret, struct sl_error *err);
+/* "" (none), json or yaml; anything else is an error. */
+int cli_check_output_format(const char *format, struct sl_error *err);
 int cli_parse_size(const char *text, uint64_t *ret, struct sl_error *err);
 void cli_warn(void *userdata, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Prints a YAML scalar the way go-yaml v2 does for plain strings. */

@@ -23,16 +23,56 @@ int cli_provider_check(const char *provider, struct sl_error *err)
 	                    provider, provider);
 }
 
-int cli_resolve_creds(const struct sl_oci_ref *ref, const char *creds_flag, const char *provider,
-                      struct sl_creds *ret, struct sl_error *err)
+int cli_run(const char *verb, const char *noun, struct flag *flags, int argc, char **argv,
+            int (*run)(const struct sl_strv *args, struct sl_error *err), struct sl_error *err)
 {
-	(void)provider;
-	if (creds_flag && *creds_flag) {
+	_cleanup_(sl_strv_free) struct sl_strv args = {0};
+	int r = flags_parse(flags, argc, argv, &args, err);
+	if (r == 0 && g_flags.help)
+		flags_print_help(cli_find_command(verb, noun), flags);
+	else if (r == 0)
+		r = run(&args, err);
+	flags_free(flags);
+	return r;
+}
+
+int cli_check_output_format(const char *format, struct sl_error *err)
+{
+	if (*format && strcmp(format, "json") != 0 && strcmp(format, "yaml") != 0)
+		return sl_error_set(err, SL_EINVAL,
+		                    "invalid output format \"%s\", must be one of: json, yaml",
+		                    format);
+	return 0;
+}
+
+int cli_remote_open(const struct cli_remote *rm, const struct sl_oci_ref *ref, const char *creds,
+                    bool push, struct sl_registry **ret, struct sl_error *err)
+{
+	int r = cli_provider_check(rm->provider, err);
+	if (r < 0)
+		return r;
+	if (!creds || !*creds)
+		creds = rm->creds;
+	/* The client keeps its own copy of the credentials. */
+	_cleanup_(sl_creds_clear) struct sl_creds c = {0};
+	if (creds && *creds) {
 		sl_log_action("logging in to registry with credentials");
-		sl_creds_from_flag(creds_flag, ret);
-		return 0;
+		sl_creds_from_flag(creds, &c);
+	} else {
+		r = sl_creds_from_docker_config(ref, &c, err);
+		if (r < 0)
+			return r;
 	}
-	return sl_creds_from_docker_config(ref, ret, err);
+	struct sl_registry_opts opts = {
+	    .creds = &c,
+	    .insecure = rm->insecure,
+	    .ca_file = rm->ca_file && *rm->ca_file ? rm->ca_file : NULL,
+	    .timeout_ms = g_flags.timeout_ms,
+	    .user_agent = "sluice/" SLUICE_VERSION,
+	    .progress = cli_progress(),
+	    .push = push,
+	};
+	return sl_registry_new(ref->registry, &opts, ret, err);
 }
 
 static struct {
@@ -88,19 +128,6 @@ sl_progress_fn cli_progress(void)
 	if (isatty(2) && !g_flags.debug && !(no_progress && *no_progress))
 		return on_progress;
 	return NULL;
-}
-
-void cli_registry_opts(struct sl_registry_opts *opts, const struct sl_creds *creds, bool insecure,
-                       const char *ca_file)
-{
-	*opts = (struct sl_registry_opts){
-	    .creds = creds,
-	    .insecure = insecure,
-	    .ca_file = ca_file && *ca_file ? ca_file : NULL,
-	    .timeout_ms = g_flags.timeout_ms,
-	    .user_agent = "sluice/" SLUICE_VERSION,
-	};
-	opts->progress = cli_progress();
 }
 
 int cli_parse_size(const char *text, uint64_t *ret, struct sl_error *err)

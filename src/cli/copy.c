@@ -3,49 +3,26 @@
 #include "cli/cli.h"
 
 static struct {
-	char *creds, *src_creds, *dest_creds, *provider, *ca_file, *output;
-	bool insecure, with_signatures;
+	struct cli_remote remote;
+	char *src_creds, *dest_creds, *output;
+	bool with_signatures;
 } o;
 
 static struct flag flags[] = {
     {"with-signatures", 0, FLAG_BOOL, &o.with_signatures, "false",
      "also copy cosign signatures, attestations and SBOMs (sha256-<hex>.sig, ...)"},
-    {"creds", 0, FLAG_STRING, &o.creds, "",
-     "credentials for both registries in the format <username>[:<password>]"},
     {"src-creds", 0, FLAG_STRING, &o.src_creds, "", "credentials for the source registry"},
-    {"dest-creds", 0, FLAG_STRING, &o.dest_creds, "",
-     "credentials for the destination registry"},
-    {"provider", 0, FLAG_STRING, &o.provider, "generic",
-     "the OCI provider name, available options are: (generic, aws, azure, gcp)"},
-    {"insecure-registry", 0, FLAG_BOOL, &o.insecure, "false",
-     "allows the registries to be reached without TLS verification or over plain HTTP"},
-    {"ca-file", 0, FLAG_STRING, &o.ca_file, "",
-     "PEM file of a CA to trust in addition to the system's (also: SSL_CERT_FILE)"},
+    {"dest-creds", 0, FLAG_STRING, &o.dest_creds, "", "credentials for the destination registry"},
+    CLI_REMOTE_FLAGS(o.remote),
     {"output", 'o', FLAG_STRING, &o.output, "", "print the result as json or yaml"},
     {0},
 };
-
-static int open_registry(const struct sl_oci_ref *ref, const char *creds_flag, bool push,
-                         struct sl_creds *creds, struct sl_registry **ret, struct sl_error *err)
-{
-	int r = cli_resolve_creds(ref, creds_flag, o.provider, creds, err);
-	if (r < 0)
-		return r;
-	struct sl_registry_opts ropts;
-	cli_registry_opts(&ropts, creds, o.insecure, o.ca_file);
-	ropts.push = push;
-	return sl_registry_new(ref->registry, &ropts, ret, err);
-}
 
 static int run(const struct sl_strv *args, struct sl_error *err)
 {
 	if (args->len < 2)
 		return sl_error_set(err, SL_EINVAL, "source and destination URLs are required");
-	if (*o.output && strcmp(o.output, "json") && strcmp(o.output, "yaml"))
-		return sl_error_set(err, SL_EINVAL,
-		                    "invalid output format \"%s\", must be one of: json, yaml",
-		                    o.output);
-	int r = cli_provider_check(o.provider, err);
+	int r = cli_check_output_format(o.output, err);
 	if (r < 0)
 		return r;
 	_cleanup_(sl_oci_ref_clear) struct sl_oci_ref src = {0}, dst = {0};
@@ -55,22 +32,20 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	if (r < 0)
 		return r;
 	if (dst.digest)
-		return sl_error_set(err, SL_EINVAL,
-		                    "the destination is named by tag, not digest: the digest is the "
-		                    "source's");
+		return sl_error_set(
+		    err, SL_EINVAL,
+		    "the destination is named by tag, not digest: the digest is the "
+		    "source's");
 	/* No destination tag: keep the source's. */
-	const char *dst_tag = sl_oci_ref_has_tag(&dst) ? dst.tag
+	const char *dst_tag = sl_oci_ref_has_tag(&dst)                  ? dst.tag
 	                      : src.digest && !sl_oci_ref_has_tag(&src) ? NULL
 	                                                                : src.tag;
 
-	const char *src_creds = *o.src_creds ? o.src_creds : o.creds;
-	const char *dst_creds = *o.dest_creds ? o.dest_creds : o.creds;
 	bool same_registry = strcmp(src.registry, dst.registry) == 0;
-	_cleanup_(sl_creds_clear) struct sl_creds sc = {0}, dc = {0};
 	_cleanup_(sl_registry_freep) struct sl_registry *sreg = NULL, *dreg = NULL;
-	r = open_registry(&src, src_creds, false, &sc, &sreg, err);
+	r = cli_remote_open(&o.remote, &src, o.src_creds, false, &sreg, err);
 	if (r == 0)
-		r = open_registry(&dst, dst_creds, true, &dc, &dreg, err);
+		r = cli_remote_open(&o.remote, &dst, o.dest_creds, true, &dreg, err);
 	if (r < 0)
 		return r;
 
@@ -84,11 +59,13 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 		return sl_error_wrap(err, r, "copying artifact failed");
 	_cleanup_free_ char *repo = sl_oci_ref_repo_name(&dst);
 	if (!strcmp(o.output, "json")) {
-		printf("{\n  \"url\": \"oci://%s@%s\",\n  \"repository\": \"%s\",\n  \"tag\": \"%s\",\n"
+		printf("{\n  \"url\": \"oci://%s@%s\",\n  \"repository\": \"%s\",\n  \"tag\": "
+		       "\"%s\",\n"
 		       "  \"digest\": \"%s\",\n  \"blobsCopied\": %zu,\n  \"blobsMounted\": %zu,\n"
 		       "  \"blobsSkipped\": %zu,\n  \"signatures\": %zu\n}\n",
 		       repo, stats.digest, repo, dst_tag ? dst_tag : "", stats.digest,
-		       stats.blobs_copied, stats.blobs_mounted, stats.blobs_skipped, stats.signatures);
+		       stats.blobs_copied, stats.blobs_mounted, stats.blobs_skipped,
+		       stats.signatures);
 	} else if (!strcmp(o.output, "yaml")) {
 		printf("blobsCopied: %zu\nblobsMounted: %zu\nblobsSkipped: %zu\ndigest: %s\n"
 		       "repository: %s\nsignatures: %zu\ntag: ",
@@ -97,25 +74,19 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 		cli_yaml_scalar(stdout, dst_tag ? dst_tag : "");
 		printf("\nurl: oci://%s@%s\n", repo, stats.digest);
 	} else {
-		sl_log_success("artifact copied to %s@%s (%zu blobs copied, %zu mounted, %zu already "
-		               "there%s)",
-		               repo, stats.digest, stats.blobs_copied, stats.blobs_mounted,
-		               stats.blobs_skipped,
-		               o.with_signatures ? (stats.signatures ? ", signatures copied"
-		                                                     : ", no signatures found")
-		                                 : "");
+		sl_log_success(
+		    "artifact copied to %s@%s (%zu blobs copied, %zu mounted, %zu already "
+		    "there%s)",
+		    repo, stats.digest, stats.blobs_copied, stats.blobs_mounted,
+		    stats.blobs_skipped,
+		    o.with_signatures
+		        ? (stats.signatures ? ", signatures copied" : ", no signatures found")
+		        : "");
 	}
 	return 0;
 }
 
 int cmd_copy_artifact(int argc, char **argv, struct sl_error *err)
 {
-	_cleanup_(sl_strv_free) struct sl_strv args = {0};
-	int r = flags_parse(flags, argc, argv, &args, err);
-	if (r == 0 && g_flags.help)
-		flags_print_help(cli_find_command("copy", "artifact"), flags);
-	else if (r == 0)
-		r = run(&args, err);
-	flags_free(flags);
-	return r;
+	return cli_run("copy", "artifact", flags, argc, argv, run, err);
 }

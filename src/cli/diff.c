@@ -16,22 +16,16 @@ extern char **environ;
 
 static struct {
 	struct cli_source src;
-	char *creds, *provider, *ca_file, *max_size;
-	bool insecure, unified;
+	struct cli_remote remote;
+	char *max_size;
+	bool unified;
 } o;
 
 static struct flag flags[] = {
     {"path", 0, FLAG_STRING, &o.src.path, "", "path to the local directory or file to compare"},
     CLI_SOURCE_FLAGS(o.src),
     {"unified", 'u', FLAG_BOOL, &o.unified, "false", "print a unified diff of changed files"},
-    {"creds", 0, FLAG_STRING, &o.creds, "",
-     "credentials for OCI registry in the format <username>[:<password>]"},
-    {"provider", 0, FLAG_STRING, &o.provider, "generic",
-     "the OCI provider name, available options are: (generic, aws, azure, gcp)"},
-    {"insecure-registry", 0, FLAG_BOOL, &o.insecure, "false",
-     "allows the registry to be reached without TLS verification or over plain HTTP"},
-    {"ca-file", 0, FLAG_STRING, &o.ca_file, "",
-     "PEM file of a CA to trust in addition to the system's (also: SSL_CERT_FILE)"},
+    CLI_REMOTE_FLAGS(o.remote),
     {"max-size", 0, FLAG_STRING, &o.max_size, DEFAULT_MAX_SIZE,
      "refuse remote layers, and content, larger than this"},
     {0},
@@ -179,9 +173,6 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	r = cli_parse_size(o.max_size, &max, err);
 	if (r < 0)
 		return sl_error_wrap(err, r, "--max-size");
-	r = cli_provider_check(o.provider, err);
-	if (r < 0)
-		return r;
 	_cleanup_(sl_oci_ref_clear) struct sl_oci_ref ref = {0};
 	r = sl_oci_ref_parse(args->items[0], &ref, err);
 	if (r < 0)
@@ -194,14 +185,8 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	if (r < 0)
 		return r;
 
-	_cleanup_(sl_creds_clear) struct sl_creds creds = {0};
-	r = cli_resolve_creds(&ref, o.creds, o.provider, &creds, err);
-	if (r < 0)
-		return r;
-	struct sl_registry_opts ropts;
-	cli_registry_opts(&ropts, &creds, o.insecure, o.ca_file);
 	_cleanup_(sl_registry_freep) struct sl_registry *reg = NULL;
-	r = sl_registry_new(ref.registry, &ropts, &reg, err);
+	r = cli_remote_open(&o.remote, &ref, NULL, false, &reg, err);
 	if (r < 0)
 		return r;
 	_cleanup_(sl_artifact_info_clear) struct sl_artifact_info info = {0};
@@ -251,12 +236,5 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 
 int cmd_diff_artifact(int argc, char **argv, struct sl_error *err)
 {
-	_cleanup_(sl_strv_free) struct sl_strv args = {0};
-	int r = flags_parse(flags, argc, argv, &args, err);
-	if (r == 0 && g_flags.help)
-		flags_print_help(cli_find_command("diff", "artifact"), flags);
-	else if (r == 0)
-		r = run(&args, err);
-	flags_free(flags);
-	return r;
+	return cli_run("diff", "artifact", flags, argc, argv, run, err);
 }

@@ -5,8 +5,8 @@
 #include "cli/cli.h"
 
 static struct {
-	char *filter_semver, *filter_regex, *creds, *provider, *ca_file, *output;
-	bool insecure;
+	char *filter_semver, *filter_regex, *output;
+	struct cli_remote remote;
 } o;
 
 static struct flag flags[] = {
@@ -14,14 +14,7 @@ static struct flag flags[] = {
      "list only tags that are versions matching this semver constraint"},
     {"filter-regex", 0, FLAG_STRING, &o.filter_regex, "",
      "list only tags matching this regular expression (POSIX extended, unanchored)"},
-    {"creds", 0, FLAG_STRING, &o.creds, "",
-     "credentials for OCI registry in the format <username>[:<password>]"},
-    {"provider", 0, FLAG_STRING, &o.provider, "generic",
-     "the OCI provider name, available options are: (generic, aws, azure, gcp)"},
-    {"insecure-registry", 0, FLAG_BOOL, &o.insecure, "false",
-     "allows the registry to be reached without TLS verification or over plain HTTP"},
-    {"ca-file", 0, FLAG_STRING, &o.ca_file, "",
-     "PEM file of a CA to trust in addition to the system's (also: SSL_CERT_FILE)"},
+    CLI_REMOTE_FLAGS(o.remote),
     {"output", 'o', FLAG_STRING, &o.output, "", "print json or yaml instead of a table"},
     {0},
 };
@@ -133,11 +126,7 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 {
 	if (args->len < 1)
 		return sl_error_set(err, SL_EINVAL, "artifact repository URL is required");
-	if (*o.output && strcmp(o.output, "json") && strcmp(o.output, "yaml"))
-		return sl_error_set(err, SL_EINVAL,
-		                    "invalid output format \"%s\", must be one of: json, yaml",
-		                    o.output);
-	int r = cli_provider_check(o.provider, err);
+	int r = cli_check_output_format(o.output, err);
 	if (r < 0)
 		return r;
 	_cleanup_(sl_oci_ref_clear) struct sl_oci_ref ref = {0};
@@ -169,14 +158,9 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 		}
 	}
 
-	_cleanup_(sl_creds_clear) struct sl_creds creds = {0};
 	_cleanup_(sl_registry_freep) struct sl_registry *reg = NULL;
 	_cleanup_(sl_strv_free) struct sl_strv tags = {0};
-	r = cli_resolve_creds(&ref, o.creds, o.provider, &creds, err);
-	struct sl_registry_opts ropts;
-	cli_registry_opts(&ropts, &creds, o.insecure, o.ca_file);
-	if (r == 0)
-		r = sl_registry_new(ref.registry, &ropts, &reg, err);
+	r = cli_remote_open(&o.remote, &ref, NULL, false, &reg, err);
 	if (r == 0)
 		r = sl_registry_list_tags(reg, ref.repository, &tags, err);
 	if (r < 0) {
@@ -253,12 +237,5 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 
 int cmd_list_artifacts(int argc, char **argv, struct sl_error *err)
 {
-	_cleanup_(sl_strv_free) struct sl_strv args = {0};
-	int r = flags_parse(flags, argc, argv, &args, err);
-	if (r == 0 && g_flags.help)
-		flags_print_help(cli_find_command("list", "artifacts"), flags);
-	else if (r == 0)
-		r = run(&args, err);
-	flags_free(flags);
-	return r;
+	return cli_run("list", "artifacts", flags, argc, argv, run, err);
 }

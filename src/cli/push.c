@@ -7,9 +7,10 @@
 
 static struct {
 	struct cli_source src;
-	char *source, *revision, *creds, *provider, *output, *ca_file;
+	struct cli_remote remote;
+	char *source, *revision, *output;
 	struct sl_strv annotations;
-	bool reproducible, insecure;
+	bool reproducible;
 } o;
 
 static struct flag flags[] = {
@@ -18,10 +19,7 @@ static struct flag flags[] = {
     {"source", 0, FLAG_STRING, &o.source, "", "the source address, e.g. the Git URL (required)"},
     {"revision", 0, FLAG_STRING, &o.revision, "",
      "the source revision in the format '<branch|tag>@sha1:<commit-sha>' (required)"},
-    {"creds", 0, FLAG_STRING, &o.creds, "",
-     "credentials for OCI registry in the format <username>[:<password>]"},
-    {"provider", 0, FLAG_STRING, &o.provider, "generic",
-     "the OCI provider name, available options are: (generic, aws, azure, gcp)"},
+    CLI_REMOTE_FLAGS(o.remote),
     CLI_SOURCE_FLAGS(o.src),
     {"annotations", 'a', FLAG_STRING_ARRAY, &o.annotations, NULL,
      "set custom OCI annotations in the format '<key>=<value>'"},
@@ -30,10 +28,6 @@ static struct flag flags[] = {
     {"reproducible", 0, FLAG_BOOL, &o.reproducible, "false",
      "ensure reproducible image digests by setting the created timestamp to "
      "'1970-01-01T00:00:00Z'"},
-    {"insecure-registry", 0, FLAG_BOOL, &o.insecure, "false",
-     "allows artifacts to be pushed without TLS verification or over plain HTTP"},
-    {"ca-file", 0, FLAG_STRING, &o.ca_file, "",
-     "PEM file of a CA to trust in addition to the system's (also: SSL_CERT_FILE)"},
     {0},
 };
 
@@ -125,17 +119,16 @@ static int parse_annotations(struct sl_annotation **ret, size_t *ret_n, struct s
 	return 0;
 }
 
-int cmd_push_artifact(int argc, char **argv, struct sl_error *err)
+static void annotations_free(struct sl_annotation *a, size_t n)
 {
-	_cleanup_(sl_strv_free) struct sl_strv args = {0};
-	int r = flags_parse(flags, argc, argv, &args, err);
-	if (r < 0)
-		return r;
-	if (g_flags.help) {
-		flags_print_help(cli_find_command("push", "artifact"), flags);
-		return 0;
-	}
-	if (args.len < 1)
+	for (size_t i = 0; i < n; i++)
+		free(a[i].key), free(a[i].value);
+	free(a);
+}
+
+static int run(const struct sl_strv *args, struct sl_error *err)
+{
+	if (args->len < 1)
 		return sl_error_set(err, SL_EINVAL, "artifact URL is required");
 	if (!*o.source)
 		return sl_error_set(err, SL_EINVAL, "--source is required");
@@ -143,74 +136,56 @@ int cmd_push_artifact(int argc, char **argv, struct sl_error *err)
 		return sl_error_set(err, SL_EINVAL, "--revision is required");
 	if (!*o.src.path)
 		return sl_error_set(err, SL_EINVAL, "invalid path \"\"");
-	if (*o.output && strcmp(o.output, "json") != 0 && strcmp(o.output, "yaml") != 0)
+	int r = cli_check_output_format(o.output, err);
+	if (r == 0)
+		r = cli_provider_check(o.remote.provider, err);
+	if (r < 0)
+		return r;
+
+	_cleanup_(sl_oci_ref_clear) struct sl_oci_ref ref = {0};
+	r = sl_oci_ref_parse(args->items[0], &ref, err);
+	if (r < 0)
+		return r;
+	if (ref.digest)
 		return sl_error_set(err, SL_EINVAL,
-		                    "invalid output format \"%s\", must be one of: json, yaml",
-		                    o.output);
-	r = cli_provider_check(o.provider, err);
-	if (r < 0)
-		return r;
-
-	struct sl_oci_ref ref;
-	r = sl_oci_ref_parse(args.items[0], &ref, err);
-	if (r < 0)
-		return r;
-	int fd = -1;
-	struct sl_annotation *annotations = NULL;
-	size_t n_annotations = 0;
-	struct sl_creds creds = {0};
-	struct sl_registry *reg = NULL;
-
-	if (ref.digest) {
-		r = sl_error_set(err, SL_EINVAL,
-		                 "cannot push to a digest reference (%s): give a tag instead",
-		                 ref.text);
-		goto out;
-	}
+		                    "cannot push to a digest reference (%s): give a tag instead",
+		                    ref.text);
 	r = cli_source_check(&o.src, err);
 	if (r < 0)
-		goto out;
+		return r;
+	struct sl_annotation *annotations = NULL;
+	size_t n_annotations = 0;
 	r = parse_annotations(&annotations, &n_annotations, err);
 	if (r < 0)
-		goto out;
+		return r;
 
+	_cleanup_close_ int fd = -1;
+	_cleanup_(sl_registry_freep) struct sl_registry *reg = NULL;
 	uint64_t size;
 	char layer_digest[SL_DIGEST_STR_LEN];
-	r = cli_source_build_tmpfile(&o.src, &fd, &size, layer_digest, err);
-	if (r < 0)
-		goto out;
-
-	r = cli_resolve_creds(&ref, o.creds, o.provider, &creds, err);
-	if (r < 0)
-		goto out;
-	struct sl_registry_opts ropts;
-	cli_registry_opts(&ropts, &creds, o.insecure, o.ca_file);
-	ropts.push = true;
-	r = sl_registry_new(ref.registry, &ropts, &reg, err);
-	if (r < 0)
-		goto out;
-	if (!*o.output)
-		sl_log_action("pushing artifact to %s", ref.text);
 	struct sl_push_result result;
-	r = sl_artifact_push(reg, &ref, fd, size, layer_digest, annotations, n_annotations, &result,
-	                     err);
-	cli_progress_done();
-	if (r < 0) {
-		sl_error_wrap(err, r, "pushing artifact failed");
-		goto out;
+	r = cli_source_build_tmpfile(&o.src, &fd, &size, layer_digest, err);
+	if (r == 0)
+		r = cli_remote_open(&o.remote, &ref, NULL, true, &reg, err);
+	if (r == 0) {
+		if (!*o.output)
+			sl_log_action("pushing artifact to %s", ref.text);
+		r = sl_artifact_push(reg, &ref, fd, size, layer_digest, annotations, n_annotations,
+		                     &result, err);
+		cli_progress_done();
+		if (r < 0)
+			sl_error_wrap(err, r, "pushing artifact failed");
 	}
+	annotations_free(annotations, n_annotations);
+	if (r < 0)
+		return r;
 	if (result.skipped)
 		sl_log_debug("%s already holds %s: nothing uploaded", ref.text, result.digest);
 	print_result(&ref, result.digest);
-out:
-	if (fd >= 0)
-		close(fd);
-	for (size_t i = 0; i < n_annotations; i++)
-		free(annotations[i].key), free(annotations[i].value);
-	free(annotations);
-	sl_registry_free(reg);
-	sl_creds_clear(&creds);
-	sl_oci_ref_clear(&ref);
-	flags_free(flags);
-	return r;
+	return 0;
+}
+
+int cmd_push_artifact(int argc, char **argv, struct sl_error *err)
+{
+	return cli_run("push", "artifact", flags, argc, argv, run, err);
 }

@@ -108,12 +108,5 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 
 int cmd_create_secret_oci(int argc, char **argv, struct sl_error *err)
 {
-	_cleanup_(sl_strv_free) struct sl_strv args = {0};
-	int r = flags_parse(flags, argc, argv, &args, err);
-	if (r == 0 && g_flags.help)
-		flags_print_help(cli_find_command("create", "secret oci"), flags);
-	else if (r == 0)
-		r = run(&args, err);
-	flags_free(flags);
-	return r;
+	return cli_run("create", "secret oci", flags, argc, argv, run, err);
 }

@@ -4,20 +4,12 @@
 
 static struct {
 	struct sl_strv tags;
-	char *creds, *provider, *ca_file;
-	bool insecure;
+	struct cli_remote remote;
 } o;
 
 static struct flag flags[] = {
     {"tag", 0, FLAG_STRING_CSV, &o.tags, NULL, "tag to add; repeat or separate with commas"},
-    {"creds", 0, FLAG_STRING, &o.creds, "",
-     "credentials for OCI registry in the format <username>[:<password>]"},
-    {"provider", 0, FLAG_STRING, &o.provider, "generic",
-     "the OCI provider name, available options are: (generic, aws, azure, gcp)"},
-    {"insecure-registry", 0, FLAG_BOOL, &o.insecure, "false",
-     "allows the registry to be reached without TLS verification or over plain HTTP"},
-    {"ca-file", 0, FLAG_STRING, &o.ca_file, "",
-     "PEM file of a CA to trust in addition to the system's (also: SSL_CERT_FILE)"},
+    CLI_REMOTE_FLAGS(o.remote),
     {0},
 };
 
@@ -27,9 +19,6 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 		return sl_error_set(err, SL_EINVAL, "artifact name is required");
 	if (o.tags.len == 0)
 		return sl_error_set(err, SL_EINVAL, "--tag is required");
-	int r = cli_provider_check(o.provider, err);
-	if (r < 0)
-		return r;
 	/* Flux leaves tag names to the registry; checking them first means no
 	 * tag is applied when a later one in the list is invalid. */
 	for (size_t i = 0; i < o.tags.len; i++)
@@ -40,18 +29,11 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 			                    o.tags.items[i]);
 
 	_cleanup_(sl_oci_ref_clear) struct sl_oci_ref ref = {0};
-	r = sl_oci_ref_parse(args->items[0], &ref, err);
+	int r = sl_oci_ref_parse(args->items[0], &ref, err);
 	if (r < 0)
 		return r;
-	_cleanup_(sl_creds_clear) struct sl_creds creds = {0};
-	r = cli_resolve_creds(&ref, o.creds, o.provider, &creds, err);
-	if (r < 0)
-		return r;
-	struct sl_registry_opts ropts;
-	cli_registry_opts(&ropts, &creds, o.insecure, o.ca_file);
-	ropts.push = true;
 	_cleanup_(sl_registry_freep) struct sl_registry *reg = NULL;
-	r = sl_registry_new(ref.registry, &ropts, &reg, err);
+	r = cli_remote_open(&o.remote, &ref, NULL, true, &reg, err);
 	if (r < 0)
 		return r;
 
@@ -83,12 +65,5 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 
 int cmd_tag_artifact(int argc, char **argv, struct sl_error *err)
 {
-	_cleanup_(sl_strv_free) struct sl_strv args = {0};
-	int r = flags_parse(flags, argc, argv, &args, err);
-	if (r == 0 && g_flags.help)
-		flags_print_help(cli_find_command("tag", "artifact"), flags);
-	else if (r == 0)
-		r = run(&args, err);
-	flags_free(flags);
-	return r;
+	return cli_run("tag", "artifact", flags, argc, argv, run, err);
 }

@@ -30,7 +30,8 @@ static int copy_blob(struct copy_ctx *c, const char *digest, uint64_t size, stru
 	}
 	if (c->same_registry && strcmp(c->src_repo, c->dst_repo) != 0) {
 		bool mounted;
-		rc = sl_registry_blob_mount(c->dst, c->dst_repo, digest, c->src_repo, &mounted, err);
+		rc =
+		    sl_registry_blob_mount(c->dst, c->dst_repo, digest, c->src_repo, &mounted, err);
 		if (rc < 0)
 			return rc;
 		if (mounted) {
@@ -67,8 +68,7 @@ static int copy_index_children(struct copy_ctx *c, const struct sl_buf *body, in
 	int rc = 0;
 	size_t i;
 	json_t *child;
-	json_array_foreach(children, i, child)
-	{
+	json_array_foreach (children, i, child) {
 		const char *digest = json_string_value(json_object_get(child, "digest"));
 		if (!digest || !sl_digest_valid(digest)) {
 			rc = sl_error_set(err, SL_EINVAL, "index entry %zu has no valid digest", i);
@@ -105,9 +105,9 @@ static int copy_manifest(struct copy_ctx *c, const char *reference, const char *
 		for (size_t i = 0; rc == 0 && i < m.n_layers; i++)
 			rc = copy_blob(c, m.layers[i].digest, m.layers[i].size, err);
 	}
-	const char *media_type = content_type && *content_type ? content_type
+	const char *media_type = content_type && *content_type   ? content_type
 	                         : m.media_type && *m.media_type ? m.media_type
-	                                                          : SL_MT_OCI_MANIFEST;
+	                                                         : SL_MT_OCI_MANIFEST;
 	if (rc == 0)
 		rc = sl_registry_manifest_put(c->dst, c->dst_repo, dst_reference, media_type,
 		                              body.data, body.len, err);

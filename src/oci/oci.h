@@ -298,4 +298,104 @@ int sl_artifact_pull(struct sl_registry *r, const struct sl_oci_ref *ref, const 
                      const struct sl_pull_opts *opts, struct sl_pull_result *ret,
                      struct sl_error *err);
 
+/* ---- OCI image layouts ---- */
+
+/* A directory in the OCI image layout format (image-spec image-layout.md):
+ * an `oci-layout` file, `index.json` (an image index whose manifests[]
+ * carry tags in their org.opencontainers.image.ref.name annotation) and
+ * blobs/sha256/<hex>, read and written the way `skopeo copy oci:DIR:TAG`
+ * does. Blobs go to a temp file in blobs/sha256, are verified against their
+ * digest and size, and only then appear under their final name; index.json
+ * is replaced atomically (temp file, fsync, rename) under an flock on the
+ * directory, so a crash never leaves a broken layout and two sluice
+ * processes tagging at once lose nothing.
+ *
+ * Ownership: a struct sl_layout owns a directory fd and index.json as last
+ * read (at open, refreshed by sl_layout_tag); free it with sl_layout_free.
+ * Not thread-safe: one per thread. */
+
+#define SL_LAYOUT_SCHEME          "oci-layout://"
+#define SL_MAX_LAYOUT_INDEX_BYTES (16 * 1024 * 1024)
+#define SL_ANNOTATION_REF_NAME    "org.opencontainers.image.ref.name"
+/* RFC 6838: a type and a subtype of at most 127 characters each. */
+#define SL_LAYOUT_MEDIA_TYPE_MAX 256
+/* For sl_layout_blob_verify: any size will do. */
+#define SL_LAYOUT_ANY_SIZE UINT64_MAX
+
+struct sl_layout;
+
+/* A manifest descriptor from index.json; no memory to release. */
+struct sl_layout_descriptor {
+	char digest[SL_DIGEST_STR_LEN];
+	char media_type[SL_LAYOUT_MEDIA_TYPE_MAX];
+	uint64_t size;
+};
+
+/* Opens the layout at path. With create, a missing directory, oci-layout,
+ * blobs/sha256 or index.json is created (an existing non-empty directory
+ * that is not a layout is refused rather than adopted). Refuses an
+ * unsupported imageLayoutVersion and an index.json that is malformed or
+ * larger than SL_MAX_LAYOUT_INDEX_BYTES. */
+int sl_layout_open(const char *path, bool create, struct sl_layout **ret, struct sl_error *err);
+void sl_layout_free(struct sl_layout *l);
+static inline void sl_layout_freep(struct sl_layout **l)
+{
+	sl_layout_free(*l);
+}
+/* The path as given to sl_layout_open. */
+const char *sl_layout_path(const struct sl_layout *l);
+
+/* reference is a tag (the first manifests[] entry whose ref.name equals it,
+ * as skopeo picks) or "sha256:<hex>" (a manifests[] entry with that digest,
+ * else a blob holding a manifest or index). SL_ENOTFOUND when absent. */
+int sl_layout_resolve(struct sl_layout *l, const char *reference, struct sl_layout_descriptor *ret,
+                      struct sl_error *err);
+/* Reads the manifest reference names into out (replacing its content; capped
+ * at SL_MAX_MANIFEST_BYTES or out->max if smaller) and verifies its size and
+ * sha256: a tampered layout is SL_EDIGEST. ret_media_type (caller frees) is
+ * the descriptor's media type; it and ret_digest may be NULL. */
+int sl_layout_manifest_get(struct sl_layout *l, const char *reference, struct sl_buf *out,
+                           char **ret_media_type, char ret_digest[SL_DIGEST_STR_LEN],
+                           struct sl_error *err);
+
+bool sl_layout_blob_exists(struct sl_layout *l, const char *digest);
+/* Opens a blob for reading (regular files only, symlinks refused); the
+ * caller verifies the content as it streams it, or calls
+ * sl_layout_blob_verify first. */
+int sl_layout_blob_open(struct sl_layout *l, const char *digest, int *ret_fd, uint64_t *ret_size,
+                        struct sl_error *err);
+/* Hashes a whole blob: SL_EDIGEST when its content or size (unless
+ * expected_size is SL_LAYOUT_ANY_SIZE) does not match. */
+int sl_layout_blob_verify(struct sl_layout *l, const char *digest, uint64_t expected_size,
+                          struct sl_error *err);
+/* Stores size bytes read from fd (from its start when it can seek) as blob
+ * digest: written to a temp file while hashed, fsynced, and renamed into
+ * place only when digest and size match (SL_EDIGEST otherwise, and nothing
+ * is left behind). A blob already present with that size is skipped. */
+int sl_layout_blob_put_fd(struct sl_layout *l, const char *digest, int fd, uint64_t size,
+                          struct sl_error *err);
+int sl_layout_blob_put_bytes(struct sl_layout *l, const char *digest, const void *data, size_t len,
+                             struct sl_error *err);
+
+/* Points tag at a manifest already stored as a blob of that size: replaces
+ * the manifests[] entry named tag in place, or names an unnamed entry for
+ * the same manifest (skopeo leaves those behind when it moves a tag), or
+ * appends one. Other entries and fields are kept. */
+int sl_layout_tag(struct sl_layout *l, const char *tag, const char *manifest_digest,
+                  const char *media_type, uint64_t size, struct sl_error *err);
+/* The ref.name of every manifests[] entry, in index order, without repeats. */
+int sl_layout_list_tags(struct sl_layout *l, struct sl_strv *ret, struct sl_error *err);
+
+/* oci-layout://PATH[:TAG][@sha256:HEX]. The tag is the text after the last
+ * ':' when it holds no '/' (so "oci-layout://dir:x/" is the directory
+ * "dir:x/"), the digest the text after the last '@' when it holds no '/'.
+ * PATH may be relative or absolute. Without tag or digest the tag is
+ * "latest"; a tag beside a digest is ignored, as for oci:// references, so
+ * exactly one of *ret_tag and *ret_digest is set. Caller frees them. */
+int sl_layout_ref_parse(const char *url, char **ret_path, char **ret_tag, char **ret_digest,
+                        struct sl_error *err);
+bool sl_layout_ref_is(const char *url);
+
+/* ---- end OCI image layouts ---- */
+
 #endif
