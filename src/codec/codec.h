@@ -41,6 +41,34 @@ static inline void sl_tgz_writer_freep(struct sl_tgz_writer **w)
 	sl_tgz_writer_free(*w);
 }
 
+/* ---- tar + gzip reader ------------------------------------------------ */
+
+/* One entry's header. type is S_IFREG, S_IFDIR, S_IFLNK, S_IFCHR, S_IFBLK
+ * or S_IFIFO; 0 with hardlink or unknown set otherwise. */
+struct sl_tar_header {
+	char *name;
+	char *linkname;
+	mode_t type;
+	mode_t mode; /* permission bits (07777) */
+	uint64_t size;
+	bool hardlink;
+	bool unknown;
+};
+
+struct sl_tar_reader;
+/* fd must hold gzip data (concatenated members are read as one stream). */
+int sl_tar_reader_new(int fd, struct sl_tar_reader **ret, struct sl_error *err);
+/* 1 with *ret pointing at the next header (valid until the next call), 0
+ * at the end of the archive (after the gzip CRC is checked), <0 on error. */
+int sl_tar_next(struct sl_tar_reader *t, const struct sl_tar_header **ret, struct sl_error *err);
+/* The current entry's data: bytes read, 0 at its end, <0 on error. */
+ssize_t sl_tar_read(struct sl_tar_reader *t, void *buf, size_t len, struct sl_error *err);
+void sl_tar_reader_free(struct sl_tar_reader *t);
+static inline void sl_tar_reader_freep(struct sl_tar_reader **t)
+{
+	sl_tar_reader_free(*t);
+}
+
 /* ---- safe extraction ------------------------------------------------- */
 
 struct sl_extract_limits {

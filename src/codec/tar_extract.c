@@ -2,8 +2,6 @@
  * component by component with openat(O_NOFOLLOW) below a directory fd, ".."
  * and absolute names are refused, and no symlink is ever created, so no
  * later entry can be redirected through one. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -16,12 +14,6 @@ bool sl_is_gzip_file(const char *path)
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
 	unsigned char magic[2];
 	return fd >= 0 && read(fd, magic, 2) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
-}
-
-static void archive_freep(struct archive **a)
-{
-	if (*a)
-		archive_read_free(*a);
 }
 
 /* Splits name into components in place, rejecting what could escape. */
@@ -64,22 +56,22 @@ static int open_dir_chain(int root_fd, char **parts, size_t n, mode_t mode, stru
 	return fd;
 }
 
-static int write_entry_data(struct archive *a, int fd, uint64_t *total,
+static int write_entry_data(struct sl_tar_reader *t, int fd, uint64_t *total,
                             const struct sl_extract_limits *limits, struct sl_error *err)
 {
 	static _Thread_local char chunk[128 * 1024];
 	for (;;) {
-		la_ssize_t n = archive_read_data(a, chunk, sizeof(chunk));
+		ssize_t n = sl_tar_read(t, chunk, sizeof(chunk), err);
 		if (n == 0)
 			return 0;
 		if (n < 0)
-			return sl_error_set(err, SL_EINVAL, "%s", archive_error_string(a));
+			return SL_EINVAL;
 		*total += (uint64_t)n;
 		if (limits && limits->max_total_bytes && *total > limits->max_total_bytes)
 			return sl_error_set(err, SL_ELIMIT,
 			                    "content exceeds the extraction limit of %llu bytes",
 			                    (unsigned long long)limits->max_total_bytes);
-		for (la_ssize_t off = 0; off < n;) {
+		for (ssize_t off = 0; off < n;) {
 			ssize_t w = write(fd, chunk + off, (size_t)(n - off));
 			if (w < 0) {
 				if (errno == EINTR)
@@ -91,11 +83,11 @@ static int write_entry_data(struct archive *a, int fd, uint64_t *total,
 	}
 }
 
-static int extract_entry(struct archive *a, struct archive_entry *entry, int root_fd,
+static int extract_entry(struct sl_tar_reader *t, const struct sl_tar_header *h, int root_fd,
                          uint64_t *total, const struct sl_extract_limits *limits,
                          sl_extract_warn_fn warn, void *userdata, struct sl_error *err)
 {
-	const char *raw = archive_entry_pathname(entry);
+	const char *raw = h->name;
 	if (!raw || !*raw)
 		return sl_error_set(err, SL_EINVAL, "tar entry with an empty name");
 	if (raw[0] == '/' || strchr(raw, '\\'))
@@ -107,18 +99,18 @@ static int extract_entry(struct archive *a, struct archive_entry *entry, int roo
 	if (split_name(name, parts, SL_ARRAY_SIZE(parts), &n, err) < 0)
 		return sl_error_wrap(err, SL_EINVAL, "tar entry \"%s\"", raw);
 
-	mode_t type = archive_entry_filetype(entry);
-	mode_t perm = archive_entry_perm(entry) & 0777;
-	if (archive_entry_hardlink(entry))
+	mode_t type = h->type;
+	mode_t perm = h->mode & 0777;
+	if (h->hardlink)
 		return sl_error_set(err, SL_EUNSUPPORTED, "tar entry \"%s\" is a hard link", raw);
 
-	if (type == AE_IFLNK) {
+	if (type == S_IFLNK) {
 		if (warn)
 			warn(userdata, "skipped symlink %s -> %s", raw,
-			     archive_entry_symlink(entry) ? archive_entry_symlink(entry) : "");
+			     h->linkname ? h->linkname : "");
 		return 0;
 	}
-	if (type == AE_IFDIR) {
+	if (type == S_IFDIR) {
 		/* The owner always keeps access, as Flux does (perm|0700). */
 		int fd = open_dir_chain(root_fd, parts, n, perm | 0700, err);
 		if (fd < 0)
@@ -127,7 +119,7 @@ static int extract_entry(struct archive *a, struct archive_entry *entry, int roo
 		close(fd);
 		return r < 0 ? sl_error_errno(err, errno, SL_EIO, "setting mode of %s", raw) : 0;
 	}
-	if (type != AE_IFREG)
+	if (type != S_IFREG)
 		return sl_error_set(err, SL_EUNSUPPORTED,
 		                    "tar entry \"%s\" has an unsupported type (0%o)", raw, type);
 	if (n == 0)
@@ -141,7 +133,7 @@ static int extract_entry(struct archive *a, struct archive_entry *entry, int roo
 	    openat(dir, parts[n - 1], O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, perm);
 	if (fd < 0)
 		return sl_error_errno(err, errno, SL_EIO, "creating %s", raw);
-	int r = write_entry_data(a, fd, total, limits, err);
+	int r = write_entry_data(t, fd, total, limits, err);
 	if (r < 0)
 		return sl_error_wrap(err, r, "extracting %s", raw);
 	return 0;
@@ -154,32 +146,21 @@ int sl_tar_extract(int tgz_fd, const char *dest_dir, const struct sl_extract_lim
 	if (root_fd < 0)
 		return sl_error_errno(err, errno, SL_EIO, "opening %s", dest_dir);
 
-	_cleanup_(archive_freep) struct archive *a = archive_read_new();
-	archive_read_support_filter_gzip(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open_fd(a, tgz_fd, 128 * 1024) != ARCHIVE_OK)
-		return sl_error_set(err, SL_EINVAL, "reading tarball: %s", archive_error_string(a));
-
+	_cleanup_(sl_tar_reader_freep) struct sl_tar_reader *t = NULL;
+	int r = sl_tar_reader_new(tgz_fd, &t, err);
+	if (r < 0)
+		return r;
 	uint64_t total = 0, entries = 0;
 	for (;;) {
-		struct archive_entry *entry;
-		int ar = archive_read_next_header(a, &entry);
-		if (ar == ARCHIVE_EOF)
-			break;
-		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN)
-			return sl_error_set(err, SL_EINVAL, "reading tarball: %s",
-			                    archive_error_string(a));
-		if (archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP)
-			return sl_error_set(err, SL_EINVAL, "reading tarball: not gzip-compressed");
+		const struct sl_tar_header *h;
+		r = sl_tar_next(t, &h, err);
+		if (r <= 0)
+			return r;
 		if (limits && limits->max_entries && ++entries > limits->max_entries)
 			return sl_error_set(err, SL_ELIMIT, "tarball has more than %llu entries",
 			                    (unsigned long long)limits->max_entries);
-		int r = extract_entry(a, entry, root_fd, &total, limits, warn, userdata, err);
+		r = extract_entry(t, h, root_fd, &total, limits, warn, userdata, err);
 		if (r < 0)
 			return r;
 	}
-	/* An empty archive never reached the check above. */
-	if (archive_filter_code(a, 0) != ARCHIVE_FILTER_GZIP)
-		return sl_error_set(err, SL_EINVAL, "reading tarball: not gzip-compressed");
-	return 0;
 }

@@ -1,7 +1,5 @@
 /* A tarball's table of contents with a digest of every file, for comparing
  * two artifacts by what they hold rather than by their gzip bytes. */
-#include <archive.h>
-#include <archive_entry.h>
 #include <string.h>
 
 #include "codec/codec.h"
@@ -14,12 +12,6 @@ void sl_tar_index_free(struct sl_tar_index *idx)
 		free(idx->entries[i].name);
 	free(idx->entries);
 	free(idx);
-}
-
-static void archive_freep(struct archive **a)
-{
-	if (*a)
-		archive_read_free(*a);
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -42,41 +34,33 @@ static char *normalise(const char *name)
 int sl_tar_index_read(int tgz_fd, const struct sl_extract_limits *limits, struct sl_tar_index **ret,
                       struct sl_error *err)
 {
-	_cleanup_(archive_freep) struct archive *a = archive_read_new();
-	archive_read_support_filter_gzip(a);
-	archive_read_support_format_tar(a);
-	if (archive_read_open_fd(a, tgz_fd, 128 * 1024) != ARCHIVE_OK)
-		return sl_error_set(err, SL_EINVAL, "reading tarball: %s", archive_error_string(a));
+	_cleanup_(sl_tar_reader_freep) struct sl_tar_reader *t = NULL;
+	int rc = sl_tar_reader_new(tgz_fd, &t, err);
+	if (rc < 0)
+		return rc;
 	struct sl_tar_index *idx = sl_xcalloc(1, sizeof(*idx));
 	uint64_t total = 0;
 	static _Thread_local char chunk[128 * 1024];
-	int rc = 0;
 	for (;;) {
-		struct archive_entry *entry;
-		int ar = archive_read_next_header(a, &entry);
-		if (ar == ARCHIVE_EOF)
+		const struct sl_tar_header *h;
+		rc = sl_tar_next(t, &h, err);
+		if (rc <= 0)
 			break;
-		if (ar != ARCHIVE_OK && ar != ARCHIVE_WARN) {
-			rc = sl_error_set(err, SL_EINVAL, "reading tarball: %s",
-			                  archive_error_string(a));
-			break;
-		}
 		if (limits && limits->max_entries && idx->n >= limits->max_entries) {
 			rc = sl_error_set(err, SL_ELIMIT, "tarball has more than %llu entries",
 			                  (unsigned long long)limits->max_entries);
 			break;
 		}
 		struct sl_tar_entry e = {
-		    .name = normalise(archive_entry_pathname(entry) ? archive_entry_pathname(entry)
-		                                                    : ""),
-		    .type = archive_entry_filetype(entry),
-		    .mode = archive_entry_perm(entry) & 07777,
+		    .name = normalise(h->name),
+		    .type = h->hardlink ? S_IFREG : h->type,
+		    .mode = h->mode,
 		};
-		if (e.type == AE_IFREG) {
-			_cleanup_(sl_sha256_freep) struct sl_sha256 *h = sl_sha256_new();
-			la_ssize_t n;
-			while ((n = archive_read_data(a, chunk, sizeof(chunk))) > 0) {
-				sl_sha256_update(h, chunk, (size_t)n);
+		if (h->type == S_IFREG) {
+			_cleanup_(sl_sha256_freep) struct sl_sha256 *hash = sl_sha256_new();
+			ssize_t n;
+			while ((n = sl_tar_read(t, chunk, sizeof(chunk), err)) > 0) {
+				sl_sha256_update(hash, chunk, (size_t)n);
 				e.size += (uint64_t)n;
 				total += (uint64_t)n;
 				if (limits && limits->max_total_bytes &&
@@ -91,11 +75,10 @@ int sl_tar_index_read(int tgz_fd, const struct sl_extract_limits *limits, struct
 				         ? sl_error_set(err, SL_ELIMIT,
 				                        "content exceeds the limit of %llu bytes",
 				                        (unsigned long long)limits->max_total_bytes)
-				         : sl_error_set(err, SL_EINVAL, "reading tarball: %s",
-				                        archive_error_string(a));
+				         : SL_EINVAL;
 				break;
 			}
-			sl_sha256_final(h, e.digest);
+			sl_sha256_final(hash, e.digest);
 		}
 		idx->entries = sl_xrealloc(idx->entries, (idx->n + 1) * sizeof(*idx->entries));
 		idx->entries[idx->n++] = e;
