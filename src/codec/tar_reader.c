@@ -11,10 +11,10 @@
 
 #include "codec/codec.h"
 
-#define BLOCK 512
-#define IN_CHUNK (64 * 1024)
+#define BLOCK               512
+#define IN_CHUNK            (64 * 1024)
 #define MAX_EXTENDED_HEADER (1024 * 1024) /* PAX records and GNU long names */
-#define MAX_NAME 4096
+#define MAX_NAME            4096
 
 struct sl_tar_reader {
 	int fd;
@@ -58,7 +58,8 @@ static ssize_t zread(struct sl_tar_reader *t, void *buf, size_t len, struct sl_e
 				break;
 			/* Another member follows. */
 			if (inflateReset(&t->z) != Z_OK)
-				return sl_error_set(err, SL_EINVAL, "reading tarball: gzip reset failed");
+				return sl_error_set(err, SL_EINVAL,
+				                    "reading tarball: gzip reset failed");
 			t->z_end = false;
 		}
 		if (t->z.avail_in == 0) {
@@ -102,7 +103,8 @@ static int zskip(struct sl_tar_reader *t, uint64_t n, struct sl_error *err)
 		if (got < 0)
 			return -1;
 		if (got == 0)
-			return sl_error_set(err, SL_EINVAL, "reading tarball: unexpected end of archive");
+			return sl_error_set(err, SL_EINVAL,
+			                    "reading tarball: unexpected end of archive");
 		n -= (uint64_t)got;
 	}
 	return 0;
@@ -184,12 +186,14 @@ static int parse_pax(const char *data, size_t len, char **path, char **linkpath,
 			rec_len = rec_len * 10 + (size_t)(data[i++] - '0');
 		if (i >= len || data[i] != ' ' || rec_len == 0 || rec_len > len - off ||
 		    data[off + rec_len - 1] != '\n')
-			return sl_error_set(err, SL_EINVAL, "reading tarball: malformed PAX record");
+			return sl_error_set(err, SL_EINVAL,
+			                    "reading tarball: malformed PAX record");
 		const char *kv = data + i + 1;
 		const char *end = data + off + rec_len - 1;
 		const char *eq = memchr(kv, '=', (size_t)(end - kv));
 		if (!eq)
-			return sl_error_set(err, SL_EINVAL, "reading tarball: malformed PAX record");
+			return sl_error_set(err, SL_EINVAL,
+			                    "reading tarball: malformed PAX record");
 		size_t klen = (size_t)(eq - kv), vlen = (size_t)(end - eq - 1);
 		if (memchr(eq + 1, '\0', vlen))
 			return sl_error_set(err, SL_EINVAL, "reading tarball: NUL in a PAX value");
@@ -205,7 +209,8 @@ static int parse_pax(const char *data, size_t len, char **path, char **linkpath,
 			errno = 0;
 			unsigned long long s = strtoull(v, &stop, 10);
 			if (!*v || *stop || errno)
-				return sl_error_set(err, SL_EINVAL, "reading tarball: bad PAX size");
+				return sl_error_set(err, SL_EINVAL,
+				                    "reading tarball: bad PAX size");
 			*size = s;
 			*has_size = true;
 		}
@@ -218,7 +223,8 @@ static int parse_pax(const char *data, size_t len, char **path, char **linkpath,
 static int read_extended(struct sl_tar_reader *t, uint64_t size, char **ret, struct sl_error *err)
 {
 	if (size > MAX_EXTENDED_HEADER)
-		return sl_error_set(err, SL_ELIMIT, "reading tarball: extended header of %llu bytes",
+		return sl_error_set(err, SL_ELIMIT,
+		                    "reading tarball: extended header of %llu bytes",
 		                    (unsigned long long)size);
 	char *data = sl_xmalloc((size_t)size + 1);
 	bool eof;
@@ -288,7 +294,8 @@ int sl_tar_next(struct sl_tar_reader *t, const struct sl_tar_header **ret, struc
 	bool has_pax_size = false;
 	for (int extended = 0;; extended++) {
 		if (extended > 8)
-			return sl_error_set(err, SL_EINVAL, "reading tarball: too many extended headers");
+			return sl_error_set(err, SL_EINVAL,
+			                    "reading tarball: too many extended headers");
 		unsigned char blk[BLOCK];
 		bool eof;
 		if (zread_full(t, blk, BLOCK, &eof, err) < 0)
@@ -310,17 +317,19 @@ int sl_tar_next(struct sl_tar_reader *t, const struct sl_tar_header **ret, struc
 			return 0;
 		}
 		if (!checksum_ok(blk))
-			return sl_error_set(err, SL_EINVAL, "reading tarball: invalid header checksum");
+			return sl_error_set(err, SL_EINVAL,
+			                    "reading tarball: invalid header checksum");
 		uint64_t size, mode;
 		if (parse_number(blk + 124, 12, &size) < 0 || parse_number(blk + 100, 8, &mode) < 0)
-			return sl_error_set(err, SL_EINVAL, "reading tarball: invalid header field");
+			return sl_error_set(err, SL_EINVAL,
+			                    "reading tarball: invalid header field");
 		char flag = (char)blk[156];
 		if (flag == 'x' || flag == 'g' || flag == 'L' || flag == 'K') {
 			_cleanup_free_ char *data = NULL;
 			if (read_extended(t, size, &data, err) < 0)
 				return -1;
-			if (flag == 'x' && parse_pax(data, (size_t)size, &pax_path, &pax_link, &pax_size,
-			                             &has_pax_size, err) < 0)
+			if (flag == 'x' && parse_pax(data, (size_t)size, &pax_path, &pax_link,
+			                             &pax_size, &has_pax_size, err) < 0)
 				return -1;
 			if (flag == 'L') {
 				free(long_name);
@@ -347,8 +356,8 @@ int sl_tar_next(struct sl_tar_reader *t, const struct sl_tar_header **ret, struc
 		}
 		if (strlen(name) > MAX_NAME) {
 			free(name);
-			return sl_error_set(err, SL_ELIMIT, "reading tarball: name longer than %d bytes",
-			                    MAX_NAME);
+			return sl_error_set(err, SL_ELIMIT,
+			                    "reading tarball: name longer than %d bytes", MAX_NAME);
 		}
 		t->hdr.name = name;
 		t->hdr.linkname = pax_link    ? TAKE_PTR(pax_link)
@@ -363,13 +372,19 @@ int sl_tar_next(struct sl_tar_reader *t, const struct sl_tar_header **ret, struc
 		case '7':
 			t->hdr.type = sl_endswith(name, "/") && flag == '\0' ? S_IFDIR : S_IFREG;
 			break;
-		case '1': t->hdr.type = 0; t->hdr.hardlink = true; break;
+		case '1':
+			t->hdr.type = 0;
+			t->hdr.hardlink = true;
+			break;
 		case '2': t->hdr.type = S_IFLNK; break;
 		case '3': t->hdr.type = S_IFCHR; break;
 		case '4': t->hdr.type = S_IFBLK; break;
 		case '5': t->hdr.type = S_IFDIR; break;
 		case '6': t->hdr.type = S_IFIFO; break;
-		default: t->hdr.type = 0; t->hdr.unknown = true; break;
+		default:
+			t->hdr.type = 0;
+			t->hdr.unknown = true;
+			break;
 		}
 		/* Only regular files carry data that counts; skip anything else's. */
 		if (t->hdr.type == S_IFREG) {

@@ -1,8 +1,8 @@
-/* Copying an artifact between repositories: every blob the destination
- * lacks (mounted across repositories when both live on one registry, else
- * streamed through an unlinked temp file with its digest verified), then
- * the manifest bytes unchanged, so the digest — and any signature over it —
- * survives the trip. */
+/* Copying an artifact between endpoints — registry repositories and OCI
+ * image layouts, in any direction: every blob the destination lacks
+ * (mounted across repositories when both live on one registry, else
+ * streamed with its digest verified), then the manifest bytes unchanged,
+ * so the digest — and any signature over it — survives the trip. */
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -12,26 +12,93 @@
 #define MAX_INDEX_CHILDREN 256
 
 struct copy_ctx {
-	struct sl_registry *src, *dst;
-	const char *src_repo, *dst_repo;
+	const struct sl_copy_endpoint *src, *dst;
 	bool same_registry;
 	struct sl_copy_stats *stats;
 };
 
+static int get_manifest(const struct sl_copy_endpoint *ep, const char *reference,
+                        struct sl_buf *body, char **content_type, char digest[SL_DIGEST_STR_LEN],
+                        struct sl_error *err)
+{
+	if (ep->layout)
+		return sl_layout_manifest_get(ep->layout, reference, body, content_type, digest,
+		                              err);
+	return sl_registry_manifest_get(ep->registry, ep->repository, reference, body, content_type,
+	                                digest, err);
+}
+
+static int has_blob(const struct sl_copy_endpoint *ep, const char *digest, bool *ret,
+                    struct sl_error *err)
+{
+	if (ep->layout) {
+		*ret = sl_layout_blob_exists(ep->layout, digest);
+		return 0;
+	}
+	return sl_registry_blob_exists(ep->registry, ep->repository, digest, ret, err);
+}
+
+/* An fd at the start of the blob's verified bytes. */
+static int open_blob(const struct sl_copy_endpoint *ep, const char *digest, uint64_t size,
+                     int *ret_fd, struct sl_error *err)
+{
+	if (ep->layout) {
+		int rc = sl_layout_blob_verify(ep->layout, digest, size, err);
+		uint64_t got;
+		if (rc == 0)
+			rc = sl_layout_blob_open(ep->layout, digest, ret_fd, &got, err);
+		return rc;
+	}
+	int fd = open(sl_tmpdir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return sl_error_errno(err, errno, SL_EIO, "creating a temporary file in %s",
+		                      sl_tmpdir());
+	int rc = sl_registry_blob_fetch(ep->registry, ep->repository, digest, size, fd, err);
+	if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
+		rc = sl_error_errno(err, errno, SL_EIO, "rewinding blob %s", digest);
+	if (rc < 0) {
+		close(fd);
+		return rc;
+	}
+	*ret_fd = fd;
+	return 0;
+}
+
+static int put_blob(const struct sl_copy_endpoint *ep, const char *digest, int fd, uint64_t size,
+                    struct sl_error *err)
+{
+	if (ep->layout)
+		return sl_layout_blob_put_fd(ep->layout, digest, fd, size, err);
+	return sl_registry_blob_upload_fd(ep->registry, ep->repository, digest, fd, size, err);
+}
+
+static int put_manifest(const struct sl_copy_endpoint *ep, const char *reference,
+                        const char *media_type, const struct sl_buf *body, const char *digest,
+                        struct sl_error *err)
+{
+	if (!ep->layout)
+		return sl_registry_manifest_put(ep->registry, ep->repository, reference, media_type,
+		                                body->data, body->len, err);
+	int rc = sl_layout_blob_put_bytes(ep->layout, digest, body->data, body->len, err);
+	if (rc == 0 && !sl_digest_valid(reference))
+		rc = sl_layout_tag(ep->layout, reference, digest, media_type, body->len, err);
+	return rc;
+}
+
 static int copy_blob(struct copy_ctx *c, const char *digest, uint64_t size, struct sl_error *err)
 {
 	bool exists;
-	int rc = sl_registry_blob_exists(c->dst, c->dst_repo, digest, &exists, err);
+	int rc = has_blob(c->dst, digest, &exists, err);
 	if (rc < 0)
 		return rc;
 	if (exists) {
 		c->stats->blobs_skipped++;
 		return 0;
 	}
-	if (c->same_registry && strcmp(c->src_repo, c->dst_repo) != 0) {
+	if (c->same_registry && strcmp(c->src->repository, c->dst->repository) != 0) {
 		bool mounted;
-		rc =
-		    sl_registry_blob_mount(c->dst, c->dst_repo, digest, c->src_repo, &mounted, err);
+		rc = sl_registry_blob_mount(c->dst->registry, c->dst->repository, digest,
+		                            c->src->repository, &mounted, err);
 		if (rc < 0)
 			return rc;
 		if (mounted) {
@@ -39,13 +106,10 @@ static int copy_blob(struct copy_ctx *c, const char *digest, uint64_t size, stru
 			return 0;
 		}
 	}
-	_cleanup_close_ int fd = open(sl_tmpdir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return sl_error_errno(err, errno, SL_EIO, "creating a temporary file in %s",
-		                      sl_tmpdir());
-	rc = sl_registry_blob_fetch(c->src, c->src_repo, digest, size, fd, err);
+	_cleanup_close_ int fd = -1;
+	rc = open_blob(c->src, digest, size, &fd, err);
 	if (rc == 0)
-		rc = sl_registry_blob_upload_fd(c->dst, c->dst_repo, digest, fd, size, err);
+		rc = put_blob(c->dst, digest, fd, size, err);
 	if (rc == 0) {
 		c->stats->blobs_copied++;
 		c->stats->bytes += size;
@@ -91,8 +155,7 @@ static int copy_manifest(struct copy_ctx *c, const char *reference, const char *
 	_cleanup_buf_ struct sl_buf body;
 	sl_buf_init(&body, SL_MAX_MANIFEST_BYTES);
 	_cleanup_free_ char *content_type = NULL;
-	int rc = sl_registry_manifest_get(c->src, c->src_repo, reference, &body, &content_type,
-	                                  ret_digest, err);
+	int rc = get_manifest(c->src, reference, &body, &content_type, ret_digest, err);
 	if (rc < 0)
 		return rc;
 	struct sl_manifest m = {0};
@@ -109,28 +172,41 @@ static int copy_manifest(struct copy_ctx *c, const char *reference, const char *
 	                         : m.media_type && *m.media_type ? m.media_type
 	                                                         : SL_MT_OCI_MANIFEST;
 	if (rc == 0)
-		rc = sl_registry_manifest_put(c->dst, c->dst_repo, dst_reference, media_type,
-		                              body.data, body.len, err);
+		rc = put_manifest(c->dst, dst_reference, media_type, &body, ret_digest, err);
 	sl_manifest_clear(&m);
 	if (rc == 0)
 		c->stats->manifests++;
 	return rc;
 }
 
-int sl_artifact_copy(struct sl_registry *src, const struct sl_oci_ref *src_ref,
-                     struct sl_registry *dst, const char *dst_repo, const char *dst_tag,
-                     bool same_registry, bool with_signatures, struct sl_copy_stats *ret,
-                     struct sl_error *err)
+/* Whether a cosign tag exists at the source. */
+static int source_has(const struct sl_copy_endpoint *ep, const char *tag, bool *ret,
+                      struct sl_error *err)
+{
+	char digest[SL_DIGEST_STR_LEN];
+	int rc;
+	if (ep->layout) {
+		struct sl_layout_descriptor d;
+		rc = sl_layout_resolve(ep->layout, tag, &d, err);
+	} else {
+		rc = sl_registry_manifest_head(ep->registry, ep->repository, tag, digest, err);
+	}
+	*ret = rc == 0;
+	if (rc == SL_ENOTFOUND) {
+		sl_error_clear(err);
+		return 0;
+	}
+	return rc;
+}
+
+int sl_artifact_copy(const struct sl_copy_endpoint *src, const char *src_reference,
+                     const struct sl_copy_endpoint *dst, const char *dst_tag, bool same_registry,
+                     bool with_signatures, struct sl_copy_stats *ret, struct sl_error *err)
 {
 	*ret = (struct sl_copy_stats){0};
-	struct copy_ctx c = {.src = src,
-	                     .dst = dst,
-	                     .src_repo = src_ref->repository,
-	                     .dst_repo = dst_repo,
-	                     .same_registry = same_registry,
-	                     .stats = ret};
-	const char *reference = sl_oci_ref_reference(src_ref);
-	int rc = copy_manifest(&c, reference, dst_tag ? dst_tag : reference, 0, ret->digest, err);
+	struct copy_ctx c = {.src = src, .dst = dst, .same_registry = same_registry, .stats = ret};
+	int rc = copy_manifest(&c, src_reference, dst_tag ? dst_tag : src_reference, 0, ret->digest,
+	                       err);
 	if (rc < 0 || !with_signatures)
 		return rc;
 	/* cosign's tag schema: signatures, attestations and SBOMs next to the
@@ -139,17 +215,14 @@ int sl_artifact_copy(struct sl_registry *src, const struct sl_oci_ref *src_ref,
 	const char *hex = ret->digest + strlen("sha256:");
 	for (size_t i = 0; i < SL_ARRAY_SIZE(suffixes); i++) {
 		_cleanup_free_ char *tag = sl_asprintf("sha256-%s%s", hex, suffixes[i]);
+		bool present;
 		char digest[SL_DIGEST_STR_LEN];
-		rc = sl_registry_manifest_head(src, src_ref->repository, tag, digest, err);
-		if (rc == SL_ENOTFOUND) {
-			sl_error_clear(err);
-			continue;
-		}
-		if (rc == 0)
+		rc = source_has(src, tag, &present, err);
+		if (rc == 0 && present)
 			rc = copy_manifest(&c, tag, tag, 0, digest, err);
 		if (rc < 0)
 			return sl_error_wrap(err, rc, "copying %s", tag);
-		ret->signatures++;
+		ret->signatures += present;
 	}
 	return 0;
 }

@@ -276,20 +276,26 @@ int sl_artifact_download(struct sl_registry *r, const struct sl_oci_ref *ref,
                          const struct sl_artifact_info *info, uint64_t max_bytes, int *ret_fd,
                          struct sl_error *err);
 
-/* Copies src_ref (tag or digest, image manifest or index) to dst_repo,
+/* One side of a copy: a registry repository, or an OCI image layout. */
+struct sl_copy_endpoint {
+	struct sl_registry *registry; /* with repository */
+	const char *repository;
+	struct sl_layout *layout; /* or this */
+};
+/* Copies src_reference (tag or digest; image manifest or index) to dst,
  * under dst_tag or, when NULL, under the source's reference. Blobs the
- * destination has are skipped, mounted when same_registry, else streamed.
- * with_signatures also copies cosign's sha256-<hex>{.sig,.att,.sbom,}
- * tags. The manifest bytes, and so the digest, are unchanged. */
+ * destination has are skipped, mounted when same_registry, else streamed
+ * with their digests verified. with_signatures also copies cosign's
+ * sha256-<hex>{.sig,.att,.sbom,} tags. Manifest bytes, and so the digest,
+ * are unchanged. */
 struct sl_copy_stats {
 	char digest[SL_DIGEST_STR_LEN];
 	size_t manifests, blobs_copied, blobs_mounted, blobs_skipped, signatures;
 	uint64_t bytes;
 };
-int sl_artifact_copy(struct sl_registry *src, const struct sl_oci_ref *src_ref,
-                     struct sl_registry *dst, const char *dst_repo, const char *dst_tag,
-                     bool same_registry, bool with_signatures, struct sl_copy_stats *ret,
-                     struct sl_error *err);
+int sl_artifact_copy(const struct sl_copy_endpoint *src, const char *src_reference,
+                     const struct sl_copy_endpoint *dst, const char *dst_tag, bool same_registry,
+                     bool with_signatures, struct sl_copy_stats *ret, struct sl_error *err);
 
 /* Fetches ref's manifest and content layer, verifies every digest, and only
  * then merges the extracted files into out_dir (created if missing). A

@@ -152,6 +152,46 @@ copy_across_registries_with_signatures() {
   expect_fail "no credentials found for $TOK_HOST"
 }
 
+copy_through_an_oci_layout_for_air_gaps() {
+  sl push artifact "oci://$REG_HOST/app/airgap:v1" -f "$SRC" --source=s --revision=r -o json
+  local digest; digest=$(jq -r .digest <<<"$OUT")
+  local layout; layout=$(tmpdir)/airgap
+  sl copy artifact "oci://$REG_HOST/app/airgap:v1" "oci-layout://$layout"
+  expect_ok
+  jq -e --arg d "$digest" '.manifests[0].digest == $d and .manifests[0].annotations["org.opencontainers.image.ref.name"] == "v1"' "$layout/index.json"
+  # skopeo reads what sluice wrote ...
+  skopeo copy -q --dest-tls-verify=false "oci:$layout:v1" "docker://$REG_HOST/app/viaskopeo:v1"
+  [ "sha256:$(manifest_of "$REG_HOST" app/viaskopeo v1 | sha256sum | cut -d' ' -f1)" = "$digest" ]
+  # ... and sluice reads what skopeo writes.
+  local sk; sk=$(tmpdir)/skopeo-layout
+  skopeo copy -q --src-tls-verify=false "docker://$REG_HOST/app/airgap:v1" "oci:$sk:fromskopeo"
+  sl copy artifact "oci-layout://$sk:fromskopeo" "oci://$REG_HOST/app/airgap-back:v1" -o json
+  expect_ok
+  jq -e --arg d "$digest" '.digest == $d and .blobsCopied == 2' <<<"$OUT"
+  local out; out=$(tmpdir)
+  sl pull artifact "oci://$REG_HOST/app/airgap-back:v1" -o "$out"
+  expect_ok
+  diff -r -x .git -x logo.png "$SRC" "$out"
+}
+
+copy_refuses_a_tampered_layout_and_a_non_layout() {
+  sl push artifact "oci://$REG_HOST/app/airgap2:v1" -f "$SRC" --source=s --revision=r -o json
+  local layout; layout=$(tmpdir)/l
+  sl copy artifact "oci://$REG_HOST/app/airgap2:v1" "oci-layout://$layout"
+  expect_ok
+  local layer; layer=$(jq -r '.manifests[0].digest' "$layout/index.json")
+  layer=$(jq -r '.layers[0].digest' "$layout/blobs/sha256/${layer#sha256:}")
+  printf 'X' | dd of="$layout/blobs/sha256/${layer#sha256:}" bs=1 seek=30 conv=notrunc status=none
+  sl copy artifact "oci-layout://$layout:v1" "oci://$REG_HOST/app/tampered:v1"
+  expect_fail "digest"
+  local plain; plain=$(tmpdir); echo hi > "$plain/file"
+  sl copy artifact "oci-layout://$plain:v1" "oci://$REG_HOST/app/x:v1"
+  expect_fail "is not an OCI image layout"
+  sl copy artifact "oci://$REG_HOST/app/airgap2:v1" "oci-layout://$plain"
+  expect_fail "not an OCI image layout"
+  [ "$(ls "$plain")" = file ] || fail "files scattered into a non-layout directory"
+}
+
 copy_bad_input() {
   sl copy artifact "oci://$REG_HOST/app/copysrc:v1"; expect_fail "source and destination URLs are required"
   sl copy artifact "oci://$REG_HOST/app/copysrc:v1" "oci://$REG_HOST/x/y@sha256:$(printf 'a%.0s' {1..64})"
@@ -217,6 +257,8 @@ for t in build_writes_exactly_the_layer_push_uploads \
          list_bad_input \
          copy_between_repositories_mounts_and_keeps_the_digest \
          copy_across_registries_with_signatures \
+         copy_through_an_oci_layout_for_air_gaps \
+         copy_refuses_a_tampered_layout_and_a_non_layout \
          copy_bad_input; do
   run_test "${P}$t" "$t"
 done
