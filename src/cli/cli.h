@@ -86,6 +86,26 @@ int cli_provider_check(const char *provider, struct sl_error *err);
  * --creds flag), then the docker config; push asks for push access. */
 int cli_remote_open(const struct cli_remote *rm, const struct sl_oci_ref *ref, const char *creds,
                     bool push, struct sl_registry **ret, struct sl_error *err);
+/* What a command's URL argument names: oci://registry/repository[:tag]
+ * [@digest] or oci-layout://PATH[:tag][@digest]. */
+struct cli_target {
+	struct sl_oci_ref ref; /* a registry's */
+	char *path;            /* a layout's */
+	char *tag, *digest;    /* either; the parser's default tag is "latest" */
+	bool has_tag;          /* the URL named the tag */
+	char *name;            /* "registry/repository" or "oci-layout://PATH" */
+	struct sl_registry *registry;
+	struct sl_layout *layout;
+	struct sl_endpoint ep;
+};
+int cli_target_parse(const char *url, struct cli_target *t, struct sl_error *err);
+/* Connects to the registry, or opens the layout (creating it when write). */
+int cli_target_open(struct cli_target *t, const struct cli_remote *rm, const char *creds,
+                    bool write, struct sl_error *err);
+/* The digest, else the tag. */
+const char *cli_target_reference(const struct cli_target *t);
+void cli_target_clear(struct cli_target *t);
+
 /* "" (none), json or yaml; anything else is an error. */
 int cli_check_output_format(const char *format, struct sl_error *err);
 int cli_parse_size(const char *text, uint64_t *ret, struct sl_error *err);

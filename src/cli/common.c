@@ -75,6 +75,57 @@ int cli_remote_open(const struct cli_remote *rm, const struct sl_oci_ref *ref, c
 	return sl_registry_new(ref->registry, &opts, ret, err);
 }
 
+void cli_target_clear(struct cli_target *t)
+{
+	sl_oci_ref_clear(&t->ref);
+	free(t->path), free(t->tag), free(t->digest), free(t->name);
+	sl_registry_free(t->registry);
+	sl_layout_free(t->layout);
+	*t = (struct cli_target){0};
+}
+
+int cli_target_parse(const char *url, struct cli_target *t, struct sl_error *err)
+{
+	if (url && sl_layout_ref_is(url)) {
+		int r = sl_layout_ref_parse(url, &t->path, &t->tag, &t->digest, err);
+		if (r < 0)
+			return r;
+		const char *rest = url + strlen(SL_LAYOUT_SCHEME);
+		const char *slash = strrchr(rest, '/');
+		const char *colon = strrchr(slash ? slash : rest, ':');
+		/* The parser fills in "latest"; a tag counts only when written. */
+		t->has_tag = t->tag && colon && !strncmp(colon + 1, t->tag, strlen(t->tag));
+		t->name = sl_asprintf("%s%s", SL_LAYOUT_SCHEME, t->path);
+		return 0;
+	}
+	int r = sl_oci_ref_parse(url, &t->ref, err);
+	if (r < 0)
+		return r;
+	t->tag = t->ref.digest ? NULL : sl_strdup(t->ref.tag);
+	t->digest = t->ref.digest ? sl_strdup(t->ref.digest) : NULL;
+	t->has_tag = sl_oci_ref_has_tag(&t->ref);
+	t->name = sl_oci_ref_repo_name(&t->ref);
+	return 0;
+}
+
+int cli_target_open(struct cli_target *t, const struct cli_remote *rm, const char *creds,
+                    bool write, struct sl_error *err)
+{
+	if (t->path) {
+		int r = sl_layout_open(t->path, write, &t->layout, err);
+		t->ep = (struct sl_endpoint){.layout = t->layout};
+		return r;
+	}
+	int r = cli_remote_open(rm, &t->ref, creds, write, &t->registry, err);
+	t->ep = (struct sl_endpoint){.registry = t->registry, .repository = t->ref.repository};
+	return r;
+}
+
+const char *cli_target_reference(const struct cli_target *t)
+{
+	return t->digest ? t->digest : t->tag;
+}
+
 static struct {
 	bool active;
 	int64_t last_ms;

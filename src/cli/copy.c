@@ -18,62 +18,6 @@ static struct flag flags[] = {
     {0},
 };
 
-/* One side of the copy, from an oci:// or oci-layout:// argument. */
-struct side {
-	struct sl_oci_ref ref;     /* registry side */
-	char *path, *tag, *digest; /* layout side */
-	bool has_tag;
-	char *name; /* for messages: registry/repository or oci-layout://path */
-	struct sl_registry *registry;
-	struct sl_layout *layout;
-	struct sl_copy_endpoint ep;
-};
-
-static void side_clear(struct side *s)
-{
-	sl_oci_ref_clear(&s->ref);
-	free(s->path), free(s->tag), free(s->digest), free(s->name);
-	sl_registry_free(s->registry);
-	sl_layout_free(s->layout);
-	*s = (struct side){0};
-}
-
-static int side_parse(const char *url, struct side *s, struct sl_error *err)
-{
-	if (sl_layout_ref_is(url)) {
-		int r = sl_layout_ref_parse(url, &s->path, &s->tag, &s->digest, err);
-		if (r < 0)
-			return r;
-		const char *rest = url + strlen(SL_LAYOUT_SCHEME);
-		const char *slash = strrchr(rest, '/');
-		const char *colon = strrchr(slash ? slash : rest, ':');
-		/* The parser fills in "latest"; a tag counts only when written. */
-		s->has_tag = s->tag && colon && !strncmp(colon + 1, s->tag, strlen(s->tag));
-		s->name = sl_asprintf("%s%s", SL_LAYOUT_SCHEME, s->path);
-		return 0;
-	}
-	int r = sl_oci_ref_parse(url, &s->ref, err);
-	if (r < 0)
-		return r;
-	s->tag = s->ref.digest ? NULL : sl_strdup(s->ref.tag);
-	s->digest = s->ref.digest ? sl_strdup(s->ref.digest) : NULL;
-	s->has_tag = sl_oci_ref_has_tag(&s->ref);
-	s->name = sl_oci_ref_repo_name(&s->ref);
-	return 0;
-}
-
-static int side_open(struct side *s, const char *creds, bool dest, struct sl_error *err)
-{
-	if (s->path) {
-		int r = sl_layout_open(s->path, dest, &s->layout, err);
-		s->ep = (struct sl_copy_endpoint){.layout = s->layout};
-		return r;
-	}
-	int r = cli_remote_open(&o.remote, &s->ref, creds, dest, &s->registry, err);
-	s->ep = (struct sl_copy_endpoint){.registry = s->registry, .repository = s->ref.repository};
-	return r;
-}
-
 static int run(const struct sl_strv *args, struct sl_error *err)
 {
 	if (args->len < 2)
@@ -81,10 +25,10 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	int r = cli_check_output_format(o.output, err);
 	if (r < 0)
 		return r;
-	_cleanup_(side_clear) struct side src = {0}, dst = {0};
-	r = side_parse(args->items[0], &src, err);
+	_cleanup_(cli_target_clear) struct cli_target src = {0}, dst = {0};
+	r = cli_target_parse(args->items[0], &src, err);
 	if (r == 0)
-		r = side_parse(args->items[1], &dst, err);
+		r = cli_target_parse(args->items[1], &dst, err);
 	if (r < 0)
 		return r;
 	if (dst.digest)
@@ -94,9 +38,9 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 		    "source's");
 	/* No destination tag: keep the source's. */
 	const char *dst_tag = dst.has_tag ? dst.tag : src.digest && !src.has_tag ? NULL : src.tag;
-	r = side_open(&src, o.src_creds, false, err);
+	r = cli_target_open(&src, &o.remote, o.src_creds, false, err);
 	if (r == 0)
-		r = side_open(&dst, o.dest_creds, true, err);
+		r = cli_target_open(&dst, &o.remote, o.dest_creds, true, err);
 	if (r < 0)
 		return r;
 	bool same_registry = !src.path && !dst.path && !strcmp(src.ref.registry, dst.ref.registry);
@@ -104,8 +48,8 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	if (!*o.output)
 		sl_log_action("copying artifact from %s to %s", args->items[0], args->items[1]);
 	struct sl_copy_stats stats;
-	r = sl_artifact_copy(&src.ep, src.digest ? src.digest : src.tag, &dst.ep, dst_tag,
-	                     same_registry, o.with_signatures, &stats, err);
+	r = sl_artifact_copy(&src.ep, cli_target_reference(&src), &dst.ep, dst_tag, same_registry,
+	                     o.with_signatures, &stats, err);
 	cli_progress_done();
 	if (r < 0)
 		return sl_error_wrap(err, r, "copying artifact failed");

@@ -173,8 +173,8 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	r = cli_parse_size(o.max_size, &max, err);
 	if (r < 0)
 		return sl_error_wrap(err, r, "--max-size");
-	_cleanup_(sl_oci_ref_clear) struct sl_oci_ref ref = {0};
-	r = sl_oci_ref_parse(args->items[0], &ref, err);
+	_cleanup_(cli_target_clear) struct cli_target t = {0};
+	r = cli_target_parse(args->items[0], &t, err);
 	if (r < 0)
 		return r;
 
@@ -185,12 +185,11 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	if (r < 0)
 		return r;
 
-	_cleanup_(sl_registry_freep) struct sl_registry *reg = NULL;
-	r = cli_remote_open(&o.remote, &ref, NULL, false, &reg, err);
+	r = cli_target_open(&t, &o.remote, NULL, false, err);
 	if (r < 0)
 		return r;
 	_cleanup_(sl_artifact_info_clear) struct sl_artifact_info info = {0};
-	r = sl_artifact_resolve(reg, &ref, &info, err);
+	r = sl_artifact_resolve(&t.ep, cli_target_reference(&t), &info, err);
 	if (r < 0)
 		return sl_error_wrap(err, r, "fetching the remote artifact failed");
 	/* Same layer bytes: nothing to download. */
@@ -199,7 +198,7 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 		return 0;
 	}
 	_cleanup_close_ int remote_fd = -1;
-	r = sl_artifact_download(reg, &ref, &info, max, &remote_fd, err);
+	r = sl_artifact_download(&t.ep, &info, max, &remote_fd, err);
 	cli_progress_done();
 	if (r < 0)
 		return sl_error_wrap(err, r, "fetching the remote artifact failed");

@@ -122,6 +122,25 @@ static const char *annotation(const json_t *doc, const char *key)
 	return v ? v : "";
 }
 
+/* Registries get every manifest at once over curl multi; a layout is a
+ * local directory, read one file after another. */
+static int fetch_manifests(const struct cli_target *t, const char **refs, size_t n,
+                           struct sl_manifest_fetch *out, struct sl_error *err)
+{
+	if (t->registry)
+		return sl_registry_manifests_get_many(t->registry, t->ref.repository, refs, n, out,
+		                                      err);
+	for (size_t i = 0; i < n; i++) {
+		sl_buf_init(&out[i].body, SL_MAX_MANIFEST_BYTES);
+		int r = sl_endpoint_manifest_get(&t->ep, refs[i], &out[i].body,
+		                                 &out[i].content_type, out[i].digest, err);
+		if (r < 0)
+			return sl_error_wrap(err, r, "fetching manifest %s", refs[i]);
+		out[i].done = true;
+	}
+	return 0;
+}
+
 static int run(const struct sl_strv *args, struct sl_error *err)
 {
 	if (args->len < 1)
@@ -129,11 +148,11 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	int r = cli_check_output_format(o.output, err);
 	if (r < 0)
 		return r;
-	_cleanup_(sl_oci_ref_clear) struct sl_oci_ref ref = {0};
-	r = sl_oci_ref_parse(args->items[0], &ref, err);
+	_cleanup_(cli_target_clear) struct cli_target t = {0};
+	r = cli_target_parse(args->items[0], &t, err);
 	if (r < 0)
 		return r;
-	if (ref.digest || sl_oci_ref_has_tag(&ref))
+	if (t.digest || t.has_tag)
 		return sl_error_set(err, SL_EINVAL,
 		                    "'%s' is not a repository: leave out the tag or digest",
 		                    args->items[0]);
@@ -158,11 +177,10 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 		}
 	}
 
-	_cleanup_(sl_registry_freep) struct sl_registry *reg = NULL;
 	_cleanup_(sl_strv_free) struct sl_strv tags = {0};
-	r = cli_remote_open(&o.remote, &ref, NULL, false, &reg, err);
+	r = cli_target_open(&t, &o.remote, NULL, false, err);
 	if (r == 0)
-		r = sl_registry_list_tags(reg, ref.repository, &tags, err);
+		r = sl_endpoint_list_tags(&t.ep, &tags, err);
 	if (r < 0) {
 		if (have_re)
 			regfree(&re);
@@ -175,27 +193,27 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	const char **selected = sl_xcalloc(tags.len + 1, sizeof(char *));
 	size_t n = 0;
 	for (size_t i = 0; i < tags.len; i++) {
-		const char *t = tags.items[i];
-		if (is_cosign_tag(t))
+		const char *tag = tags.items[i];
+		if (is_cosign_tag(tag))
 			continue;
 		if (constraint) {
 			struct sl_semver v;
-			if (!sl_semver_is_flux_version(t) || sl_semver_parse(t, &v, NULL) < 0)
+			if (!sl_semver_is_flux_version(tag) || sl_semver_parse(tag, &v, NULL) < 0)
 				continue;
 			bool ok = sl_semver_constraint_check(constraint, &v);
 			sl_semver_clear(&v);
 			if (!ok)
 				continue;
 		}
-		if (have_re && regexec(&re, t, 0, NULL, 0) != 0)
+		if (have_re && regexec(&re, tag, 0, NULL, 0) != 0)
 			continue;
-		selected[n++] = t;
+		selected[n++] = tag;
 	}
 	if (have_re)
 		regfree(&re);
 
 	struct sl_manifest_fetch *fetched = sl_xcalloc(n + 1, sizeof(*fetched));
-	r = sl_registry_manifests_get_many(reg, ref.repository, selected, n, fetched, err);
+	r = fetch_manifests(&t, selected, n, fetched, err);
 	struct row *rows = sl_xcalloc(n + 1, sizeof(*rows));
 	for (size_t i = 0; r == 0 && i < n; i++) {
 		json_t *doc = json_loadb(fetched[i].body.data ? fetched[i].body.data : "",
@@ -208,7 +226,7 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 		}
 		rows[i] = (struct row){
 		    .tag = sl_strdup(selected[i]),
-		    .artifact = sl_asprintf("%s:%s", ref.text, selected[i]),
+		    .artifact = sl_asprintf("%s:%s", t.path ? t.name : t.ref.text, selected[i]),
 		    .digest = sl_strdup(fetched[i].digest),
 		    .source = sl_strdup(annotation(doc, SL_ANNOTATION_SOURCE)),
 		    .revision = sl_strdup(annotation(doc, SL_ANNOTATION_REVISION)),

@@ -35,19 +35,17 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	if (r < 0)
 		return sl_error_wrap(err, r, "--max-size");
 
-	_cleanup_(sl_oci_ref_clear) struct sl_oci_ref ref = {0};
-	r = sl_oci_ref_parse(args->items[0], &ref, err);
+	_cleanup_(cli_target_clear) struct cli_target t = {0};
+	r = cli_target_parse(args->items[0], &t, err);
+	if (r == 0)
+		r = cli_target_open(&t, &o.remote, NULL, false, err);
 	if (r < 0)
 		return r;
-	_cleanup_(sl_registry_freep) struct sl_registry *reg = NULL;
-	r = cli_remote_open(&o.remote, &ref, NULL, false, &reg, err);
-	if (r < 0)
-		return r;
-	sl_log_action("pulling artifact from %s", ref.text);
+	sl_log_action("pulling artifact from %s", t.path ? args->items[0] : t.ref.text);
 	struct sl_pull_opts popts = {
 	    .max_layer_bytes = max_size, .max_extract_bytes = max_size, .warn = cli_warn};
 	_cleanup_(sl_pull_result_clear) struct sl_pull_result result = {0};
-	r = sl_artifact_pull(reg, &ref, o.output, &popts, &result, err);
+	r = sl_artifact_pull(&t.ep, cli_target_reference(&t), o.output, &popts, &result, err);
 	cli_progress_done();
 	if (r < 0)
 		return sl_error_wrap(err, r, "pulling artifact failed");
@@ -55,8 +53,7 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 		sl_log_success("source %s", result.source);
 	if (result.revision)
 		sl_log_success("revision %s", result.revision);
-	_cleanup_free_ char *repo = sl_oci_ref_repo_name(&ref);
-	sl_log_success("digest %s@%s", repo, result.digest);
+	sl_log_success("digest %s@%s", t.name, result.digest);
 	sl_log_success("artifact content extracted to %s", o.output);
 	return 0;
 }

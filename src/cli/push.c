@@ -31,10 +31,10 @@ static struct flag flags[] = {
     {0},
 };
 
-static void print_result(const struct sl_oci_ref *ref, const char *digest)
+static void print_result(const struct cli_target *t, const char *digest)
 {
-	_cleanup_free_ char *repo = sl_oci_ref_repo_name(ref);
-	_cleanup_free_ char *url = sl_asprintf("oci://%s@%s", repo, digest);
+	const char *repo = t->name;
+	_cleanup_free_ char *url = sl_asprintf("%s%s@%s", t->path ? "" : "oci://", repo, digest);
 	if (strcmp(o.output, "json") == 0) {
 		struct sl_buf b;
 		sl_buf_init(&b, 0);
@@ -43,7 +43,7 @@ static void print_result(const struct sl_oci_ref *ref, const char *digest)
 		sl_buf_append(&b, ",\n  \"repository\": ", 18);
 		sl_json_append_go_string(&b, repo);
 		sl_buf_append(&b, ",\n  \"tag\": ", 11);
-		sl_json_append_go_string(&b, ref->tag);
+		sl_json_append_go_string(&b, t->tag);
 		sl_buf_append(&b, ",\n  \"digest\": ", 14);
 		sl_json_append_go_string(&b, digest);
 		sl_buf_append(&b, "\n}\n", 3);
@@ -56,7 +56,7 @@ static void print_result(const struct sl_oci_ref *ref, const char *digest)
 		fputs("\nrepository: ", stdout);
 		cli_yaml_scalar(stdout, repo);
 		fputs("\ntag: ", stdout);
-		cli_yaml_scalar(stdout, ref->tag);
+		cli_yaml_scalar(stdout, t->tag);
 		fputs("\nurl: ", stdout);
 		cli_yaml_scalar(stdout, url);
 		fputs("\n", stdout);
@@ -142,14 +142,14 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	if (r < 0)
 		return r;
 
-	_cleanup_(sl_oci_ref_clear) struct sl_oci_ref ref = {0};
-	r = sl_oci_ref_parse(args->items[0], &ref, err);
+	_cleanup_(cli_target_clear) struct cli_target t = {0};
+	r = cli_target_parse(args->items[0], &t, err);
 	if (r < 0)
 		return r;
-	if (ref.digest)
+	if (t.digest)
 		return sl_error_set(err, SL_EINVAL,
 		                    "cannot push to a digest reference (%s): give a tag instead",
-		                    ref.text);
+		                    args->items[0]);
 	r = cli_source_check(&o.src, err);
 	if (r < 0)
 		return r;
@@ -160,18 +160,18 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 		return r;
 
 	_cleanup_close_ int fd = -1;
-	_cleanup_(sl_registry_freep) struct sl_registry *reg = NULL;
 	uint64_t size;
 	char layer_digest[SL_DIGEST_STR_LEN];
 	struct sl_push_result result;
 	r = cli_source_build_tmpfile(&o.src, &fd, &size, layer_digest, err);
 	if (r == 0)
-		r = cli_remote_open(&o.remote, &ref, NULL, true, &reg, err);
+		r = cli_target_open(&t, &o.remote, NULL, true, err);
 	if (r == 0) {
 		if (!*o.output)
-			sl_log_action("pushing artifact to %s", ref.text);
-		r = sl_artifact_push(reg, &ref, fd, size, layer_digest, annotations, n_annotations,
-		                     &result, err);
+			sl_log_action("pushing artifact to %s",
+			              t.path ? args->items[0] : t.ref.text);
+		r = sl_artifact_push(&t.ep, t.tag, fd, size, layer_digest, annotations,
+		                     n_annotations, &result, err);
 		cli_progress_done();
 		if (r < 0)
 			sl_error_wrap(err, r, "pushing artifact failed");
@@ -180,8 +180,8 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	if (r < 0)
 		return r;
 	if (result.skipped)
-		sl_log_debug("%s already holds %s: nothing uploaded", ref.text, result.digest);
-	print_result(&ref, result.digest);
+		sl_log_debug("%s already holds %s: nothing uploaded", t.name, result.digest);
+	print_result(&t, result.digest);
 	return 0;
 }
 

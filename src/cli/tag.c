@@ -28,12 +28,10 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 			                    "[A-Za-z0-9_.-], not starting with '.' or '-'",
 			                    o.tags.items[i]);
 
-	_cleanup_(sl_oci_ref_clear) struct sl_oci_ref ref = {0};
-	int r = sl_oci_ref_parse(args->items[0], &ref, err);
-	if (r < 0)
-		return r;
-	_cleanup_(sl_registry_freep) struct sl_registry *reg = NULL;
-	r = cli_remote_open(&o.remote, &ref, NULL, true, &reg, err);
+	_cleanup_(cli_target_clear) struct cli_target t = {0};
+	int r = cli_target_parse(args->items[0], &t, err);
+	if (r == 0)
+		r = cli_target_open(&t, &o.remote, NULL, true, err);
 	if (r < 0)
 		return r;
 
@@ -44,21 +42,20 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	sl_buf_init(&manifest, SL_MAX_MANIFEST_BYTES);
 	_cleanup_free_ char *content_type = NULL;
 	char digest[SL_DIGEST_STR_LEN];
-	r = sl_registry_manifest_get(reg, ref.repository, sl_oci_ref_reference(&ref), &manifest,
-	                             &content_type, digest, err);
+	r = sl_endpoint_manifest_get(&t.ep, cli_target_reference(&t), &manifest, &content_type,
+	                             digest, err);
 	if (r < 0)
 		return sl_error_wrap(err, r, "tagging artifact failed");
 	if (!content_type || !*content_type) {
 		free(content_type);
 		content_type = sl_strdup(SL_MT_OCI_MANIFEST);
 	}
-	_cleanup_free_ char *repo = sl_oci_ref_repo_name(&ref);
 	for (size_t i = 0; i < o.tags.len; i++) {
-		r = sl_registry_manifest_put(reg, ref.repository, o.tags.items[i], content_type,
-		                             manifest.data, manifest.len, err);
+		r = sl_endpoint_manifest_put(&t.ep, o.tags.items[i], content_type, &manifest,
+		                             digest, err);
 		if (r < 0)
 			return sl_error_wrap(err, r, "tagging artifact failed");
-		sl_log_success("artifact tagged as %s:%s", repo, o.tags.items[i]);
+		sl_log_success("artifact tagged as %s:%s", t.name, o.tags.items[i]);
 	}
 	return 0;
 }

@@ -41,16 +41,14 @@ static char *annotation(const struct sl_manifest *m, const char *key)
 	return v && *v ? sl_strdup(v) : NULL;
 }
 
-static int fetch_manifest(struct sl_registry *r, const struct sl_oci_ref *ref,
+static int fetch_manifest(const struct sl_endpoint *ep, const char *reference,
                           struct sl_manifest *ret, char ret_digest[SL_DIGEST_STR_LEN],
                           struct sl_error *err)
 {
 	_cleanup_buf_ struct sl_buf body;
 	sl_buf_init(&body, SL_MAX_MANIFEST_BYTES);
 	_cleanup_free_ char *content_type = NULL;
-	const char *reference = sl_oci_ref_reference(ref);
-	int rc = sl_registry_manifest_get(r, ref->repository, reference, &body, &content_type,
-	                                  ret_digest, err);
+	int rc = sl_endpoint_manifest_get(ep, reference, &body, &content_type, ret_digest, err);
 	if (rc < 0)
 		return rc;
 	rc = sl_manifest_parse(body.data, body.len, content_type, ret, err);
@@ -62,8 +60,7 @@ static int fetch_manifest(struct sl_registry *r, const struct sl_oci_ref *ref,
 			return sl_error_wrap(err, rc, "manifest %s", reference);
 		free(content_type);
 		content_type = NULL;
-		rc = sl_registry_manifest_get(r, ref->repository, child, &body, &content_type,
-		                              ret_digest, err);
+		rc = sl_endpoint_manifest_get(ep, child, &body, &content_type, ret_digest, err);
 		if (rc < 0)
 			return rc;
 		rc = sl_manifest_parse(body.data, body.len, content_type, ret, err);
@@ -209,12 +206,12 @@ static int extract_and_merge(int tgz_fd, const char *out_dir, const struct sl_pu
 	return rc;
 }
 
-int sl_artifact_resolve(struct sl_registry *r, const struct sl_oci_ref *ref,
+int sl_artifact_resolve(const struct sl_endpoint *ep, const char *reference,
                         struct sl_artifact_info *ret, struct sl_error *err)
 {
 	struct sl_manifest m = {0};
 	char digest[SL_DIGEST_STR_LEN];
-	int rc = fetch_manifest(r, ref, &m, digest, err);
+	int rc = fetch_manifest(ep, reference, &m, digest, err);
 	if (rc < 0)
 		return rc;
 	const struct sl_descriptor *layer = content_layer(&m, err);
@@ -243,9 +240,8 @@ void sl_artifact_info_clear(struct sl_artifact_info *info)
 	*info = (struct sl_artifact_info){0};
 }
 
-int sl_artifact_download(struct sl_registry *r, const struct sl_oci_ref *ref,
-                         const struct sl_artifact_info *info, uint64_t max_bytes, int *ret_fd,
-                         struct sl_error *err)
+int sl_artifact_download(const struct sl_endpoint *ep, const struct sl_artifact_info *info,
+                         uint64_t max_bytes, int *ret_fd, struct sl_error *err)
 {
 	if (max_bytes && info->layer_size > max_bytes)
 		return sl_error_set(
@@ -253,15 +249,8 @@ int sl_artifact_download(struct sl_registry *r, const struct sl_oci_ref *ref,
 		    "layer %s is %llu bytes, more than the limit of %llu (--max-size)",
 		    info->layer_digest, (unsigned long long)info->layer_size,
 		    (unsigned long long)max_bytes);
-	/* An unlinked temp file: nothing to clean up whatever happens. */
-	_cleanup_free_ char *tmp = sl_asprintf("%s/sluice-layer-XXXXXX", sl_tmpdir());
-	_cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return sl_error_errno(err, errno, SL_EIO, "creating a temporary file in %s",
-		                      sl_tmpdir());
-	unlink(tmp);
-	int rc = sl_registry_blob_fetch(r, ref->repository, info->layer_digest, info->layer_size,
-	                                fd, err);
+	_cleanup_close_ int fd = -1;
+	int rc = sl_endpoint_blob_open(ep, info->layer_digest, info->layer_size, &fd, err);
 	if (rc < 0)
 		return rc;
 	unsigned char magic[2] = {0};
@@ -274,16 +263,16 @@ int sl_artifact_download(struct sl_registry *r, const struct sl_oci_ref *ref,
 	return 0;
 }
 
-int sl_artifact_pull(struct sl_registry *r, const struct sl_oci_ref *ref, const char *out_dir,
+int sl_artifact_pull(const struct sl_endpoint *ep, const char *reference, const char *out_dir,
                      const struct sl_pull_opts *opts, struct sl_pull_result *ret,
                      struct sl_error *err)
 {
 	_cleanup_(sl_artifact_info_clear) struct sl_artifact_info info = {0};
-	int rc = sl_artifact_resolve(r, ref, &info, err);
+	int rc = sl_artifact_resolve(ep, reference, &info, err);
 	if (rc < 0)
 		return rc;
 	_cleanup_close_ int fd = -1;
-	rc = sl_artifact_download(r, ref, &info, opts->max_layer_bytes, &fd, err);
+	rc = sl_artifact_download(ep, &info, opts->max_layer_bytes, &fd, err);
 	if (rc < 0)
 		return rc;
 	rc = extract_and_merge(fd, out_dir, opts, err);

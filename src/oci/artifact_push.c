@@ -2,15 +2,11 @@
 
 #include "oci/oci.h"
 
-int sl_artifact_push(struct sl_registry *r, const struct sl_oci_ref *ref, int layer_fd,
+int sl_artifact_push(const struct sl_endpoint *ep, const char *tag, int layer_fd,
                      uint64_t layer_size, const char *layer_digest,
                      const struct sl_annotation *annotations, size_t n_annotations,
                      struct sl_push_result *ret, struct sl_error *err)
 {
-	if (ref->digest)
-		return sl_error_set(err, SL_EINVAL,
-		                    "cannot push to a digest reference (%s): give a tag instead",
-		                    ref->text);
 	char config_digest[SL_DIGEST_STR_LEN];
 	size_t config_len = strlen(SL_FLUX_CONFIG_BLOB);
 	sl_sha256_digest(SL_FLUX_CONFIG_BLOB, config_len, config_digest);
@@ -31,7 +27,7 @@ int sl_artifact_push(struct sl_registry *r, const struct sl_oci_ref *ref, int la
 
 	/* The cheapest question first: the tag may already hold these bytes. */
 	char existing[SL_DIGEST_STR_LEN];
-	int rc = sl_registry_manifest_head(r, ref->repository, ref->tag, existing, err);
+	int rc = sl_endpoint_manifest_head(ep, tag, existing, err);
 	if (rc == 0 && strcmp(existing, manifest_digest) == 0) {
 		ret->skipped = true;
 		return 0;
@@ -41,20 +37,18 @@ int sl_artifact_push(struct sl_registry *r, const struct sl_oci_ref *ref, int la
 	sl_error_clear(err);
 
 	bool exists;
-	rc = sl_registry_blob_exists(r, ref->repository, config_digest, &exists, err);
+	rc = sl_endpoint_blob_exists(ep, config_digest, &exists, err);
 	if (rc == 0 && !exists)
-		rc = sl_registry_blob_upload_bytes(r, ref->repository, config_digest,
-		                                   SL_FLUX_CONFIG_BLOB, config_len, err);
+		rc = sl_endpoint_blob_put_bytes(ep, config_digest, SL_FLUX_CONFIG_BLOB, config_len,
+		                                err);
 	if (rc < 0)
 		return sl_error_wrap(err, rc, "uploading config");
-	rc = sl_registry_blob_exists(r, ref->repository, layer_digest, &exists, err);
+	rc = sl_endpoint_blob_exists(ep, layer_digest, &exists, err);
 	if (rc == 0 && !exists)
-		rc = sl_registry_blob_upload_fd(r, ref->repository, layer_digest, layer_fd,
-		                                layer_size, err);
+		rc = sl_endpoint_blob_put_fd(ep, layer_digest, layer_fd, layer_size, err);
 	if (rc < 0)
 		return sl_error_wrap(err, rc, "uploading layer");
-	rc = sl_registry_manifest_put(r, ref->repository, ref->tag, SL_MT_OCI_MANIFEST,
-	                              manifest.data, manifest.len, err);
+	rc = sl_endpoint_manifest_put(ep, tag, SL_MT_OCI_MANIFEST, &manifest, manifest_digest, err);
 	if (rc < 0)
 		return sl_error_wrap(err, rc, "uploading manifest");
 	return 0;

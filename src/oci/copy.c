@@ -3,8 +3,6 @@
  * (mounted across repositories when both live on one registry, else
  * streamed with its digest verified), then the manifest bytes unchanged,
  * so the digest — and any signature over it — survives the trip. */
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 
 #include "oci/oci.h"
@@ -12,83 +10,15 @@
 #define MAX_INDEX_CHILDREN 256
 
 struct copy_ctx {
-	const struct sl_copy_endpoint *src, *dst;
+	const struct sl_endpoint *src, *dst;
 	bool same_registry;
 	struct sl_copy_stats *stats;
 };
 
-static int get_manifest(const struct sl_copy_endpoint *ep, const char *reference,
-                        struct sl_buf *body, char **content_type, char digest[SL_DIGEST_STR_LEN],
-                        struct sl_error *err)
-{
-	if (ep->layout)
-		return sl_layout_manifest_get(ep->layout, reference, body, content_type, digest,
-		                              err);
-	return sl_registry_manifest_get(ep->registry, ep->repository, reference, body, content_type,
-	                                digest, err);
-}
-
-static int has_blob(const struct sl_copy_endpoint *ep, const char *digest, bool *ret,
-                    struct sl_error *err)
-{
-	if (ep->layout) {
-		*ret = sl_layout_blob_exists(ep->layout, digest);
-		return 0;
-	}
-	return sl_registry_blob_exists(ep->registry, ep->repository, digest, ret, err);
-}
-
-/* An fd at the start of the blob's verified bytes. */
-static int open_blob(const struct sl_copy_endpoint *ep, const char *digest, uint64_t size,
-                     int *ret_fd, struct sl_error *err)
-{
-	if (ep->layout) {
-		int rc = sl_layout_blob_verify(ep->layout, digest, size, err);
-		uint64_t got;
-		if (rc == 0)
-			rc = sl_layout_blob_open(ep->layout, digest, ret_fd, &got, err);
-		return rc;
-	}
-	int fd = open(sl_tmpdir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return sl_error_errno(err, errno, SL_EIO, "creating a temporary file in %s",
-		                      sl_tmpdir());
-	int rc = sl_registry_blob_fetch(ep->registry, ep->repository, digest, size, fd, err);
-	if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
-		rc = sl_error_errno(err, errno, SL_EIO, "rewinding blob %s", digest);
-	if (rc < 0) {
-		close(fd);
-		return rc;
-	}
-	*ret_fd = fd;
-	return 0;
-}
-
-static int put_blob(const struct sl_copy_endpoint *ep, const char *digest, int fd, uint64_t size,
-                    struct sl_error *err)
-{
-	if (ep->layout)
-		return sl_layout_blob_put_fd(ep->layout, digest, fd, size, err);
-	return sl_registry_blob_upload_fd(ep->registry, ep->repository, digest, fd, size, err);
-}
-
-static int put_manifest(const struct sl_copy_endpoint *ep, const char *reference,
-                        const char *media_type, const struct sl_buf *body, const char *digest,
-                        struct sl_error *err)
-{
-	if (!ep->layout)
-		return sl_registry_manifest_put(ep->registry, ep->repository, reference, media_type,
-		                                body->data, body->len, err);
-	int rc = sl_layout_blob_put_bytes(ep->layout, digest, body->data, body->len, err);
-	if (rc == 0 && !sl_digest_valid(reference))
-		rc = sl_layout_tag(ep->layout, reference, digest, media_type, body->len, err);
-	return rc;
-}
-
 static int copy_blob(struct copy_ctx *c, const char *digest, uint64_t size, struct sl_error *err)
 {
 	bool exists;
-	int rc = has_blob(c->dst, digest, &exists, err);
+	int rc = sl_endpoint_blob_exists(c->dst, digest, &exists, err);
 	if (rc < 0)
 		return rc;
 	if (exists) {
@@ -107,9 +37,9 @@ static int copy_blob(struct copy_ctx *c, const char *digest, uint64_t size, stru
 		}
 	}
 	_cleanup_close_ int fd = -1;
-	rc = open_blob(c->src, digest, size, &fd, err);
+	rc = sl_endpoint_blob_open(c->src, digest, size, &fd, err);
 	if (rc == 0)
-		rc = put_blob(c->dst, digest, fd, size, err);
+		rc = sl_endpoint_blob_put_fd(c->dst, digest, fd, size, err);
 	if (rc == 0) {
 		c->stats->blobs_copied++;
 		c->stats->bytes += size;
@@ -155,7 +85,7 @@ static int copy_manifest(struct copy_ctx *c, const char *reference, const char *
 	_cleanup_buf_ struct sl_buf body;
 	sl_buf_init(&body, SL_MAX_MANIFEST_BYTES);
 	_cleanup_free_ char *content_type = NULL;
-	int rc = get_manifest(c->src, reference, &body, &content_type, ret_digest, err);
+	int rc = sl_endpoint_manifest_get(c->src, reference, &body, &content_type, ret_digest, err);
 	if (rc < 0)
 		return rc;
 	struct sl_manifest m = {0};
@@ -172,35 +102,16 @@ static int copy_manifest(struct copy_ctx *c, const char *reference, const char *
 	                         : m.media_type && *m.media_type ? m.media_type
 	                                                         : SL_MT_OCI_MANIFEST;
 	if (rc == 0)
-		rc = put_manifest(c->dst, dst_reference, media_type, &body, ret_digest, err);
+		rc = sl_endpoint_manifest_put(c->dst, dst_reference, media_type, &body, ret_digest,
+		                              err);
 	sl_manifest_clear(&m);
 	if (rc == 0)
 		c->stats->manifests++;
 	return rc;
 }
 
-/* Whether a cosign tag exists at the source. */
-static int source_has(const struct sl_copy_endpoint *ep, const char *tag, bool *ret,
-                      struct sl_error *err)
-{
-	char digest[SL_DIGEST_STR_LEN];
-	int rc;
-	if (ep->layout) {
-		struct sl_layout_descriptor d;
-		rc = sl_layout_resolve(ep->layout, tag, &d, err);
-	} else {
-		rc = sl_registry_manifest_head(ep->registry, ep->repository, tag, digest, err);
-	}
-	*ret = rc == 0;
-	if (rc == SL_ENOTFOUND) {
-		sl_error_clear(err);
-		return 0;
-	}
-	return rc;
-}
-
-int sl_artifact_copy(const struct sl_copy_endpoint *src, const char *src_reference,
-                     const struct sl_copy_endpoint *dst, const char *dst_tag, bool same_registry,
+int sl_artifact_copy(const struct sl_endpoint *src, const char *src_reference,
+                     const struct sl_endpoint *dst, const char *dst_tag, bool same_registry,
                      bool with_signatures, struct sl_copy_stats *ret, struct sl_error *err)
 {
 	*ret = (struct sl_copy_stats){0};
@@ -215,9 +126,13 @@ int sl_artifact_copy(const struct sl_copy_endpoint *src, const char *src_referen
 	const char *hex = ret->digest + strlen("sha256:");
 	for (size_t i = 0; i < SL_ARRAY_SIZE(suffixes); i++) {
 		_cleanup_free_ char *tag = sl_asprintf("sha256-%s%s", hex, suffixes[i]);
-		bool present;
 		char digest[SL_DIGEST_STR_LEN];
-		rc = source_has(src, tag, &present, err);
+		rc = sl_endpoint_manifest_head(src, tag, digest, err);
+		bool present = rc == 0;
+		if (rc == SL_ENOTFOUND) {
+			sl_error_clear(err);
+			rc = 0;
+		}
 		if (rc == 0 && present)
 			rc = copy_manifest(&c, tag, tag, 0, digest, err);
 		if (rc < 0)

@@ -212,6 +212,34 @@ void sl_manifest_fetch_clear(struct sl_manifest_fetch *f);
 int sl_registry_list_tags(struct sl_registry *r, const char *repo, struct sl_strv *ret,
                           struct sl_error *err);
 
+/* ---- endpoints: a registry repository or an OCI image layout ----------- */
+
+struct sl_endpoint {
+	struct sl_registry *registry; /* with repository */
+	const char *repository;
+	struct sl_layout *layout; /* or this */
+};
+int sl_endpoint_manifest_get(const struct sl_endpoint *ep, const char *reference,
+                             struct sl_buf *body, char **content_type,
+                             char digest[SL_DIGEST_STR_LEN], struct sl_error *err);
+/* The digest a tag names; SL_ENOTFOUND when absent. */
+int sl_endpoint_manifest_head(const struct sl_endpoint *ep, const char *reference,
+                              char ret_digest[SL_DIGEST_STR_LEN], struct sl_error *err);
+/* A tag reference tags the manifest; a digest reference only stores it. */
+int sl_endpoint_manifest_put(const struct sl_endpoint *ep, const char *reference,
+                             const char *media_type, const struct sl_buf *body, const char *digest,
+                             struct sl_error *err);
+int sl_endpoint_blob_exists(const struct sl_endpoint *ep, const char *digest, bool *ret,
+                            struct sl_error *err);
+/* An fd at the start of the blob's bytes, verified against digest and size. */
+int sl_endpoint_blob_open(const struct sl_endpoint *ep, const char *digest, uint64_t size,
+                          int *ret_fd, struct sl_error *err);
+int sl_endpoint_blob_put_fd(const struct sl_endpoint *ep, const char *digest, int fd, uint64_t size,
+                            struct sl_error *err);
+int sl_endpoint_blob_put_bytes(const struct sl_endpoint *ep, const char *digest, const void *data,
+                               size_t len, struct sl_error *err);
+int sl_endpoint_list_tags(const struct sl_endpoint *ep, struct sl_strv *ret, struct sl_error *err);
+
 /* ---- artifacts (Flux's format) ---------------------------------------- */
 
 /* Flux's default --ignore-paths. */
@@ -238,7 +266,7 @@ struct sl_push_result {
 };
 
 /* Uploads config, layer (from layer_fd) and manifest for ref. */
-int sl_artifact_push(struct sl_registry *r, const struct sl_oci_ref *ref, int layer_fd,
+int sl_artifact_push(const struct sl_endpoint *ep, const char *tag, int layer_fd,
                      uint64_t layer_size, const char *layer_digest,
                      const struct sl_annotation *annotations, size_t n_annotations,
                      struct sl_push_result *ret, struct sl_error *err);
@@ -267,21 +295,14 @@ struct sl_artifact_info {
 };
 /* Fetches the manifest (following an index) and picks the content layer:
  * Flux's content type first, then a standard tar+gzip layer. */
-int sl_artifact_resolve(struct sl_registry *r, const struct sl_oci_ref *ref,
+int sl_artifact_resolve(const struct sl_endpoint *ep, const char *reference,
                         struct sl_artifact_info *ret, struct sl_error *err);
 void sl_artifact_info_clear(struct sl_artifact_info *info);
 /* Streams the content layer into an unlinked temp file (size and digest
  * verified, gzip magic checked); ret_fd is open at its start. */
-int sl_artifact_download(struct sl_registry *r, const struct sl_oci_ref *ref,
-                         const struct sl_artifact_info *info, uint64_t max_bytes, int *ret_fd,
-                         struct sl_error *err);
+int sl_artifact_download(const struct sl_endpoint *ep, const struct sl_artifact_info *info,
+                         uint64_t max_bytes, int *ret_fd, struct sl_error *err);
 
-/* One side of a copy: a registry repository, or an OCI image layout. */
-struct sl_copy_endpoint {
-	struct sl_registry *registry; /* with repository */
-	const char *repository;
-	struct sl_layout *layout; /* or this */
-};
 /* Copies src_reference (tag or digest; image manifest or index) to dst,
  * under dst_tag or, when NULL, under the source's reference. Blobs the
  * destination has are skipped, mounted when same_registry, else streamed
@@ -293,14 +314,14 @@ struct sl_copy_stats {
 	size_t manifests, blobs_copied, blobs_mounted, blobs_skipped, signatures;
 	uint64_t bytes;
 };
-int sl_artifact_copy(const struct sl_copy_endpoint *src, const char *src_reference,
-                     const struct sl_copy_endpoint *dst, const char *dst_tag, bool same_registry,
+int sl_artifact_copy(const struct sl_endpoint *src, const char *src_reference,
+                     const struct sl_endpoint *dst, const char *dst_tag, bool same_registry,
                      bool with_signatures, struct sl_copy_stats *ret, struct sl_error *err);
 
 /* Fetches ref's manifest and content layer, verifies every digest, and only
  * then merges the extracted files into out_dir (created if missing). A
  * failure leaves out_dir as it was. */
-int sl_artifact_pull(struct sl_registry *r, const struct sl_oci_ref *ref, const char *out_dir,
+int sl_artifact_pull(const struct sl_endpoint *ep, const char *reference, const char *out_dir,
                      const struct sl_pull_opts *opts, struct sl_pull_result *ret,
                      struct sl_error *err);
 
