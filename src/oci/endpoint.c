@@ -8,8 +8,8 @@
 #include "oci/oci.h"
 
 int sl_endpoint_manifest_get(const struct sl_endpoint *ep, const char *reference,
-                        struct sl_buf *body, char **content_type, char digest[SL_DIGEST_STR_LEN],
-                        struct sl_error *err)
+                             struct sl_buf *body, char **content_type,
+                             char digest[SL_DIGEST_STR_LEN], struct sl_error *err)
 {
 	if (ep->layout)
 		return sl_layout_manifest_get(ep->layout, reference, body, content_type, digest,
@@ -19,7 +19,7 @@ int sl_endpoint_manifest_get(const struct sl_endpoint *ep, const char *reference
 }
 
 int sl_endpoint_blob_exists(const struct sl_endpoint *ep, const char *digest, bool *ret,
-                    struct sl_error *err)
+                            struct sl_error *err)
 {
 	if (ep->layout) {
 		*ret = sl_layout_blob_exists(ep->layout, digest);
@@ -29,7 +29,7 @@ int sl_endpoint_blob_exists(const struct sl_endpoint *ep, const char *digest, bo
 }
 
 int sl_endpoint_blob_open(const struct sl_endpoint *ep, const char *digest, uint64_t size,
-                     int *ret_fd, struct sl_error *err)
+                          int *ret_fd, struct sl_error *err)
 {
 	if (ep->layout) {
 		int rc = sl_layout_blob_verify(ep->layout, digest, size, err);
@@ -54,7 +54,7 @@ int sl_endpoint_blob_open(const struct sl_endpoint *ep, const char *digest, uint
 }
 
 int sl_endpoint_blob_put_fd(const struct sl_endpoint *ep, const char *digest, int fd, uint64_t size,
-                    struct sl_error *err)
+                            struct sl_error *err)
 {
 	if (ep->layout)
 		return sl_layout_blob_put_fd(ep->layout, digest, fd, size, err);
@@ -62,8 +62,8 @@ int sl_endpoint_blob_put_fd(const struct sl_endpoint *ep, const char *digest, in
 }
 
 int sl_endpoint_manifest_put(const struct sl_endpoint *ep, const char *reference,
-                        const char *media_type, const struct sl_buf *body, const char *digest,
-                        struct sl_error *err)
+                             const char *media_type, const struct sl_buf *body, const char *digest,
+                             struct sl_error *err)
 {
 	if (!ep->layout)
 		return sl_registry_manifest_put(ep->registry, ep->repository, reference, media_type,
@@ -86,8 +86,8 @@ int sl_endpoint_manifest_head(const struct sl_endpoint *ep, const char *referenc
                               char ret_digest[SL_DIGEST_STR_LEN], struct sl_error *err)
 {
 	if (!ep->layout)
-		return sl_registry_manifest_head(ep->registry, ep->repository, reference, ret_digest,
-		                                 err);
+		return sl_registry_manifest_head(ep->registry, ep->repository, reference,
+		                                 ret_digest, err);
 	struct sl_layout_descriptor d;
 	int rc = sl_layout_resolve(ep->layout, reference, &d, err);
 	if (rc == 0)
