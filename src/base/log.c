@@ -21,6 +21,11 @@ static void emit(const char *symbol, const char *fmt, va_list ap)
 	/* One fprintf per line so concurrent writers never interleave mid-line. */
 	char line[SL_ERROR_MAX + 64];
 	vsnprintf(line, sizeof(line), fmt, ap);
+	/* Text from registries and artifacts passes through here: no terminal
+	 * escape sequences or line tricks reach the user's screen. */
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
 	fprintf(stderr, "%s %s\n", symbol, line);
 }
 

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <string.h>
 
 #include "cli/cli.h"
@@ -28,6 +29,7 @@ int cli_run(const char *verb, const char *noun, struct flag *flags, int argc, ch
 {
 	_cleanup_(sl_strv_free) struct sl_strv args = {0};
 	int r = flags_parse(flags, argc, argv, &args, err);
+	sl_log_set_debug(g_flags.debug);
 	if (r == 0 && g_flags.help)
 		flags_print_help(cli_find_command(verb, noun), flags);
 	else if (r == 0)
@@ -185,7 +187,8 @@ int cli_parse_size(const char *text, uint64_t *ret, struct sl_error *err)
 {
 	char *end;
 	double v = strtod(text, &end);
-	if (end == text || v < 0)
+	/* Digits only: strtod would also take "nan", "inf" and hex. */
+	if (end == text || v < 0 || !isdigit((unsigned char)text[0]) || v > 1e18)
 		return sl_error_set(err, SL_EINVAL, "invalid size \"%s\"", text);
 	static const struct {
 		const char *suffix;

@@ -265,7 +265,7 @@ static int validate_entry(const json_t *e, size_t i, const char *shown, struct s
 		return sl_error_set(err, SL_EINVAL, "%s: manifests[%zu] is not an object", shown,
 		                    i);
 	const char *mt = json_string_value(json_object_get(e, "mediaType"));
-	if (!mt || !*mt || strlen(mt) >= SL_LAYOUT_MEDIA_TYPE_MAX)
+	if (!mt || !sl_media_type_valid(mt) || strlen(mt) >= SL_LAYOUT_MEDIA_TYPE_MAX)
 		return sl_error_set(err, SL_EINVAL, "%s: manifests[%zu] has no valid mediaType",
 		                    shown, i);
 	const char *digest = json_string_value(json_object_get(e, "digest"));
@@ -555,7 +555,7 @@ static int describe_manifest_blob(struct sl_layout *l, const char *digest,
 		mt = SL_MT_OCI_INDEX;
 	else if (!mt && json_is_object(json_object_get(doc, "config")))
 		mt = SL_MT_OCI_MANIFEST;
-	if (!mt || !*mt || strlen(mt) >= SL_LAYOUT_MEDIA_TYPE_MAX)
+	if (!mt || !sl_media_type_valid(mt) || strlen(mt) >= SL_LAYOUT_MEDIA_TYPE_MAX)
 		return sl_error_set(err, SL_EINVAL, "blob %s in %s is not a manifest", digest,
 		                    l->path);
 	struct sl_layout_descriptor d = {.size = b.len};

@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <string.h>
 
 #include "oci/oci.h"
@@ -5,6 +6,19 @@
 const char SL_FLUX_CONFIG_BLOB[] =
     "{\"architecture\":\"\",\"created\":\"0001-01-01T00:00:00Z\",\"os\":\"\",\"rootfs\":{"
     "\"type\":\"layers\",\"diff_ids\":null},\"config\":{}}";
+
+bool sl_media_type_valid(const char *mt)
+{
+	/* RFC 6838: type "/" subtype, each 1-127 restricted-name characters. */
+	static const char allowed[] = "!#$&^_.+-";
+	const char *slash = mt ? strchr(mt, '/') : NULL;
+	if (!slash || slash == mt || !slash[1] || slash - mt > 127 || strlen(slash + 1) > 127)
+		return false;
+	for (const char *p = mt; *p; p++)
+		if (p != slash && !isalnum((unsigned char)*p) && !strchr(allowed, *p))
+			return false;
+	return true;
+}
 
 bool sl_media_type_is_index(const char *media_type)
 {
@@ -86,8 +100,8 @@ static int parse_descriptor(const json_t *obj, const char *what, struct sl_descr
 	const json_t *mt = json_object_get(obj, "mediaType");
 	const json_t *digest = json_object_get(obj, "digest");
 	const json_t *size = json_object_get(obj, "size");
-	if (!json_is_string(mt))
-		return sl_error_set(err, SL_EINVAL, "%s has no mediaType", what);
+	if (!json_is_string(mt) || !sl_media_type_valid(json_string_value(mt)))
+		return sl_error_set(err, SL_EINVAL, "%s has no valid mediaType", what);
 	if (!json_is_string(digest) || !sl_digest_valid(json_string_value(digest)))
 		return sl_error_set(err, SL_EINVAL, "%s has no valid sha256 digest", what);
 	if (!json_is_integer(size) || json_integer_value(size) < 0)
@@ -123,6 +137,8 @@ int sl_manifest_parse(const char *data, size_t len, const char *content_type,
 
 	const json_t *mt = json_object_get(doc, "mediaType");
 	const char *media_type = json_is_string(mt) ? json_string_value(mt) : content_type;
+	if (media_type && *media_type && !sl_media_type_valid(media_type))
+		return sl_error_set(err, SL_EINVAL, "invalid mediaType");
 	if (sl_media_type_is_index(media_type) || json_object_get(doc, "manifests"))
 		return sl_error_set(err, SL_EUNSUPPORTED, "is an index, not an image manifest");
 	if (json_integer_value(json_object_get(doc, "schemaVersion")) != 2)

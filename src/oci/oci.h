@@ -97,6 +97,8 @@ void sl_manifest_clear(struct sl_manifest *m);
 int sl_index_pick(const char *data, size_t len, char ret_digest[SL_DIGEST_STR_LEN],
                   struct sl_error *err);
 bool sl_media_type_is_index(const char *media_type);
+/* RFC 6838 type/subtype: what may go into a Content-Type header. */
+bool sl_media_type_valid(const char *media_type);
 
 /* ---- credentials ------------------------------------------------------ */
 

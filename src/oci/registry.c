@@ -198,6 +198,10 @@ static int upload_once(struct sl_registry *r, const char *repo, const char *dige
 	}
 	_cleanup_free_ char *location = resolve_location(r, rs.location);
 	reg_response_clear(&rs);
+	if (sl_startswith(r->base_url, "https://") && sl_startswith(location, "http://"))
+		return sl_error_set(err, SL_EHTTP,
+		                    "POST %s: the registry sent the upload to plain HTTP; refusing",
+		                    start);
 
 	uint64_t offset = 0;
 	if (size > MONOLITHIC_MAX) {
@@ -433,7 +437,9 @@ int sl_registry_list_tags(struct sl_registry *r, const char *repo, struct sl_str
 	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/tags/list?n=1000", r->base_url, repo);
 	_cleanup_buf_ struct sl_buf body;
 	sl_buf_init(&body, MAX_TAGS_PAGE_BYTES);
+	size_t pages = 0;
 	while (url) {
+		size_t before = ret->len;
 		struct request rq = {.method = "GET",
 		                     .url = url,
 		                     .scope = scope,
@@ -463,8 +469,16 @@ int sl_registry_list_tags(struct sl_registry *r, const char *repo, struct sl_str
 		json_decref(doc);
 		_cleanup_free_ char *next = next_link(rs.link);
 		reg_response_clear(&rs);
+		_cleanup_free_ char *next_url = next ? resolve_location(r, next) : NULL;
+		/* A registry that points at the same page again, or sends empty
+		 * pages forever, must not keep us here. */
+		bool stuck = next_url &&
+		             (strcmp(next_url, url) == 0 || ret->len == before || ++pages > 10000);
 		free(url);
-		url = next ? resolve_location(r, next) : NULL;
+		url = stuck ? NULL : TAKE_PTR(next_url);
+		if (stuck)
+			return sl_error_set(err, SL_EINVAL,
+			                    "listing tags of %s: pagination does not end", repo);
 		if (ret->len >= MAX_TAGS)
 			return sl_error_set(err, SL_ELIMIT, "listing tags of %s: more than %d tags",
 			                    repo, MAX_TAGS);

@@ -4,6 +4,7 @@
  * and refreshed when a 401 asks for a wider one — and retries with backoff
  * on 429, 5xx and dropped connections. */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <openssl/pem.h>
@@ -180,10 +181,13 @@ int64_t reg_remaining_ms(struct sl_registry *r)
 	return r->deadline_ms ? r->deadline_ms - sl_now_ms() : INT64_MAX;
 }
 
+static char *display_url(const char *url);
+
 static int timeout_error(struct sl_registry *r, const struct request *rq, struct sl_error *err)
 {
+	_cleanup_free_ char *url = display_url(rq->url);
 	return sl_error_set(err, SL_ENET, "%s %s: timeout exceeded (--timeout %llds)", rq->method,
-	                    rq->url, (long long)(r->opts.timeout_ms / 1000));
+	                    url, (long long)(r->opts.timeout_ms / 1000));
 }
 
 static const char *token_for(struct sl_registry *r, const char *scope)
@@ -192,6 +196,37 @@ static const char *token_for(struct sl_registry *r, const char *scope)
 		if (strcmp(r->tokens[i].scope, scope ? scope : "") == 0)
 			return r->tokens[i].value;
 	return NULL;
+}
+
+/* scheme://host:port of url, lowercased, with the default port filled in;
+ * NULL when url does not parse. *ret_userinfo tells whether it named a user. */
+static char *url_origin(const char *url, bool *ret_userinfo)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *port = NULL, *user = NULL, *out = NULL;
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK) {
+		out = sl_asprintf("%s://%s:%s", scheme, host, port);
+		for (char *c = out; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
+	}
+	if (ret_userinfo)
+		*ret_userinfo = u && curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK;
+	curl_free(scheme), curl_free(host), curl_free(port), curl_free(user);
+	curl_url_cleanup(u);
+	return out;
+}
+
+/* Credentials go only where they were meant to: the registry itself. */
+static bool same_origin(struct sl_registry *r, const char *url)
+{
+	if (!r->base_url)
+		return false;
+	_cleanup_free_ char *a = url_origin(url, NULL);
+	_cleanup_free_ char *b = url_origin(r->base_url, NULL);
+	return a && b && strcmp(a, b) == 0;
 }
 
 void reg_configure_handle(struct sl_registry *r, CURL *c, char errbuf[CURL_ERROR_SIZE])
@@ -278,7 +313,13 @@ static int transfer(struct sl_registry *r, const struct request *rq, struct resp
 	}
 
 	struct curl_slist *headers = NULL;
-	_cleanup_free_ char *auth_header = rq->no_auth ? NULL : reg_auth_header(r, rq->scope);
+	/* An explicit header (the token request's) goes where it was built for;
+	 * the registry's own credentials only to the registry's origin, never
+	 * to a host an upload Location or a Link header names. */
+	_cleanup_free_ char *auth_header = rq->no_auth               ? NULL
+	                                   : rq->authorization       ? sl_strdup(rq->authorization)
+	                                   : same_origin(r, rq->url) ? reg_auth_header(r, rq->scope)
+	                                                             : NULL;
 	if (auth_header)
 		headers = curl_slist_append(headers, auth_header);
 	if (rq->accept)
@@ -464,8 +505,8 @@ static int perform(struct sl_registry *r, const struct request *rq, struct respo
 	for (int attempt = 0;; attempt++) {
 		if (reg_remaining_ms(r) <= 0)
 			return timeout_error(r, rq, err);
-		if (r->auth == AUTH_BEARER && !rq->no_auth && !r->creds.registry_token &&
-		    !token_for(r, rq->scope)) {
+		if (r->auth == AUTH_BEARER && !rq->no_auth && !rq->authorization &&
+		    !r->creds.registry_token && !token_for(r, rq->scope)) {
 			int t = fetch_token(r, rq->scope, rq->scope, err);
 			if (t < 0)
 				return t;
@@ -476,23 +517,28 @@ static int perform(struct sl_registry *r, const struct request *rq, struct respo
 		transfer(r, &q, rs, &code, errbuf);
 		if (code != CURLE_OK && code != CURLE_WRITE_ERROR) {
 			if (retryable_curl(code) && attempt < max_retries) {
-				sl_log_debug("%s %s: %s, retrying", rq->method, rq->url,
+				sl_log_debug("%s %.*s: %s, retrying", rq->method,
+				             (int)strcspn(rq->url, "?"), rq->url,
 				             curl_easy_strerror(code));
 				reg_backoff(r, attempt, NULL);
 				continue;
 			}
 			return curl_failure(r, rq, code, errbuf, err);
 		}
-		if (code == CURLE_WRITE_ERROR && rs->status >= 200 && rs->status < 300)
+		if (code == CURLE_WRITE_ERROR && rs->status >= 200 && rs->status < 300) {
+			_cleanup_free_ char *url = display_url(rq->url);
 			return sl_error_set(err, SL_ELIMIT, "%s %s: response larger than allowed",
-			                    rq->method, rq->url);
+			                    rq->method, url);
+		}
 
-		if (rs->status == 401 && !auth_retried && !rq->no_auth && rs->www_authenticate) {
+		if (rs->status == 401 && !auth_retried && !rq->no_auth && !rq->authorization &&
+		    rs->www_authenticate) {
 			struct sl_auth_challenge ch;
 			if (sl_auth_challenge_parse(rs->www_authenticate, &ch, NULL) == 0) {
 				auth_retried = true;
 				bool can_retry = false;
-				if (strcmp(ch.scheme, "bearer") == 0 && ch.realm) {
+				if (strcmp(ch.scheme, "bearer") == 0 && ch.realm &&
+				    !r->creds.registry_token) {
 					sl_auth_challenge_clear(&r->challenge);
 					r->challenge = ch;
 					r->auth = AUTH_BEARER;
@@ -522,7 +568,8 @@ static int perform(struct sl_registry *r, const struct request *rq, struct respo
 			}
 		}
 		if (retryable_status(rs->status) && attempt < max_retries) {
-			sl_log_debug("%s %s: HTTP %ld, retrying", rq->method, rq->url, rs->status);
+			sl_log_debug("%s %.*s: HTTP %ld, retrying", rq->method,
+			             (int)strcspn(rq->url, "?"), rq->url, rs->status);
 			reg_backoff(r, attempt, rs->retry_after);
 			continue;
 		}
@@ -545,9 +592,18 @@ static int perform(struct sl_registry *r, const struct request *rq, struct respo
 	}
 }
 
+static bool header_safe(const char *v)
+{
+	return !v || !strpbrk(v, "\r\n");
+}
+
 int reg_perform(struct sl_registry *r, const struct request *rq, struct response *rs, bool retry,
                 const long *accept_status, struct sl_error *err)
 {
+	/* Values from manifests and layouts end up in headers: no smuggling. */
+	if (!header_safe(rq->content_type) || !header_safe(rq->content_range) ||
+	    !header_safe(rq->accept) || !header_safe(rq->authorization))
+		return sl_error_set(err, SL_EINVAL, "refusing a header value with a line break");
 	int rc = perform(r, rq, rs, retry, accept_status, err);
 	/* A failed request hands back no response: nothing for callers to free. */
 	if (rc < 0)
@@ -600,6 +656,29 @@ static char *hostname_of_url(const char *url)
 	return sl_strndup(hostport, strcspn(hostport, ":"));
 }
 
+static bool ip_is_private(const char *h)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+	/* inet_aton takes the shorthand forms curl does (127.1, 2130706433). */
+	if (inet_aton(h, &a4)) {
+		uint32_t ip = ntohl(a4.s_addr);
+		return (ip >> 24) == 0 || (ip >> 24) == 10 || (ip >> 24) == 127 ||
+		       (ip >> 22) == (100u << 2 | 1) /* 100.64/10 */ || (ip >> 16) == 0xa9fe ||
+		       (ip >> 20) == 0xac1 || (ip >> 16) == 0xc0a8;
+	}
+	if (inet_pton(AF_INET6, h, &a6) == 1) {
+		if (IN6_IS_ADDR_V4MAPPED(&a6)) {
+			char v4[INET_ADDRSTRLEN];
+			inet_ntop(AF_INET, &a6.s6_addr[12], v4, sizeof(v4));
+			return ip_is_private(v4);
+		}
+		return IN6_IS_ADDR_LOOPBACK(&a6) || IN6_IS_ADDR_LINKLOCAL(&a6) ||
+		       IN6_IS_ADDR_UNSPECIFIED(&a6) || (a6.s6_addr[0] & 0xfe) == 0xfc;
+	}
+	return strcmp(h, "localhost") == 0 || sl_endswith(h, ".localhost");
+}
+
 static int check_realm(struct sl_registry *r, const char *realm, struct sl_error *err)
 {
 	bool https = sl_startswith(realm, "https://");
@@ -608,11 +687,19 @@ static int check_realm(struct sl_registry *r, const char *realm, struct sl_error
 		return sl_error_set(err, SL_EAUTH,
 		                    "token realm %s must be https for a registry served over TLS",
 		                    realm);
-	/* A realm on a private address is only trusted when it is the registry's
-	 * own host: anything else would let a registry aim us at the LAN. */
-	_cleanup_free_ char *realm_host = hostname_of_url(realm);
-	_cleanup_free_ char *reg_host = hostname_of_url(r->base_url);
-	if (host_is_local(realm_host) && strcmp(realm_host, reg_host) != 0)
+	bool userinfo = false;
+	_cleanup_free_ char *origin = url_origin(realm, &userinfo);
+	if (!origin || userinfo)
+		return sl_error_set(err, SL_EAUTH, "token realm %s is not a plain http(s) URL",
+		                    realm);
+	/* A realm on a private or link-local address is only trusted when it is
+	 * the registry's own host: anything else would let a registry aim us
+	 * (and the user's password) at the LAN or a metadata service. */
+	_cleanup_free_ char *realm_host = hostname_of_url(strstr(origin, "://") + 3);
+	_cleanup_free_ char *reg_origin = url_origin(r->base_url, NULL);
+	_cleanup_free_ char *reg_host =
+	    reg_origin ? hostname_of_url(strstr(reg_origin, "://") + 3) : sl_strdup("");
+	if (ip_is_private(realm_host) && strcmp(realm_host, reg_host) != 0)
 		return sl_error_set(err, SL_EAUTH,
 		                    "token realm %s points to a private address other than the "
 		                    "registry",
@@ -678,15 +765,24 @@ static int request_token(struct sl_registry *r, const char *scopes, bool oauth, 
 	                        params.data ? params.data : "");
 
 	/* The token endpoint takes the user's Basic credentials; it is the one
-	 * request that carries them when the registry itself speaks Bearer. */
-	enum auth_kind saved = r->auth;
-	r->auth = !oauth && r->creds.username && r->creds.password ? AUTH_BASIC : AUTH_NONE;
+	 * request that carries them when the registry itself speaks Bearer. A
+	 * registry token (--creds without ':') is never sent here, and no
+	 * redirect is followed: the realm was checked, where it leads was not. */
+	_cleanup_free_ char *basic = NULL;
+	if (!oauth && r->creds.username && r->creds.password) {
+		_cleanup_free_ char *pair =
+		    sl_asprintf("%s:%s", r->creds.username, r->creds.password);
+		_cleanup_free_ char *b64 = sl_base64_encode(pair, strlen(pair));
+		basic = sl_asprintf("Authorization: Basic %s", b64);
+		explicit_bzero(pair, strlen(pair));
+		explicit_bzero(b64, strlen(b64));
+	}
 	struct request rq = {.method = oauth ? "POST" : "GET",
 	                     .url = url,
 	                     .out = body,
 	                     .body_fd = -1,
-	                     .follow_redirects = !oauth,
-	                     .no_auth = oauth};
+	                     .authorization = basic,
+	                     .no_auth = !basic};
 	if (oauth) {
 		rq.content_type = "application/x-www-form-urlencoded";
 		rq.body = params.data;
@@ -695,10 +791,11 @@ static int request_token(struct sl_registry *r, const char *scopes, bool oauth, 
 	}
 	struct response rs = {0};
 	int rc = reg_perform(r, &rq, &rs, true, NULL, err);
-	r->auth = saved;
 	reg_response_clear(&rs);
 	if (params.data)
 		explicit_bzero(params.data, params.len);
+	if (basic)
+		explicit_bzero(basic, strlen(basic));
 	return rc;
 }
 

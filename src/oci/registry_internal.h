@@ -66,6 +66,7 @@ struct request {
 	void *sink_data;
 	bool follow_redirects;
 	bool no_auth;
+	const char *authorization; /* a full "Authorization: ..." header, sent as is */
 	const char *progress_what; /* report progress of this transfer */
 	uint64_t progress_base, progress_total;
 };

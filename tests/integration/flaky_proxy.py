@@ -8,6 +8,9 @@ listens on to PORTFILE. MODE:
   truncate-always  every GET of a blob is cut in half
   503-once         the first request for each path answers 503
   garbage-blob     blob GETs get the right length of wrong bytes
+  foreign-location upload Locations name this proxy as "localhost" (another
+                   origin); requests arriving that way with credentials are
+                   recorded in PORTFILE.leaks
 """
 import http.client
 import re
@@ -38,6 +41,10 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         # Read the body first: an unread body would be parsed as the next request.
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
+        if mode == "foreign-location" and self.headers.get("Host", "").startswith("localhost") \
+                and self.headers.get("Authorization"):
+            with open(portfile + ".leaks", "a") as f:
+                f.write(self.command + " " + self.path + "\n")
         # Upload sessions get fresh URLs: key them by kind, not by session.
         key = re.sub(r"/uploads/[^?]*", "/uploads/", self.path.split("?")[0])
         if mode == "503-once" and first_time(self.command + key):
@@ -60,6 +67,8 @@ class Proxy(http.server.BaseHTTPRequestHandler):
                 continue
             if k.lower() == "location":
                 v = v.replace(upstream, self.headers["Host"])
+                if mode == "foreign-location":
+                    v = v.replace("127.0.0.1", "localhost")
             self.send_header(k, v)
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

@@ -19,6 +19,7 @@ start_proxy() {
   echo $! >> "$PROXY_PIDS"
   wait_for 10 test -s "$pf" || return 1
   PROXY_HOST=127.0.0.1:$(cat "$pf")
+  PROXY_PORTFILE=$pf
 }
 
 sl push artifact "oci://$REG_HOST/app/r:v1" -f "$SRC" --source=s --revision=r >/dev/null 2>&1
@@ -73,7 +74,34 @@ a_large_artifact_streams_in_flat_memory() {
   rm -rf "$big" "$out"
 }
 
+credentials_never_follow_a_location_to_another_origin() {
+  start_proxy foreign-location
+  local pf=$PROXY_PORTFILE
+  sl push artifact "oci://$PROXY_HOST/app/foreign:v1" -f "$SRC/deploy" --source=s --revision=r --creds registry-token-not-for-others
+  expect_ok
+  [ -n "$pf" ] || fail "proxy port file not found"
+  [ ! -s "$pf.leaks" ] || fail "credentials sent to another origin: $(cat "$pf.leaks")"
+  grep -q "uploads" "$REG_LOG" || fail "nothing was uploaded through the redirect"
+}
+
+layout_media_types_cannot_smuggle_headers() {
+  local layout; layout=$(tmpdir)/l
+  sl copy artifact "oci://$REG_HOST/app/r:v1" "oci-layout://$layout"
+  expect_ok
+  python3 - "$layout/index.json" <<'PY'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p))
+d["manifests"][0]["mediaType"] += "\r\nX-Evil: injected"
+json.dump(d, open(p, "w"))
+PY
+  sl copy artifact "oci-layout://$layout:v1" "oci://$REG_HOST/app/smuggled:v1"
+  expect_fail "mediaType"
+  ! grep -qi "x-evil" "$REG_LOG" || fail "the header reached the registry"
+}
+
 tests=(a_truncated_download_is_retried
+       credentials_never_follow_a_location_to_another_origin
+       layout_media_types_cannot_smuggle_headers
        a_download_that_is_always_truncated_fails_and_leaves_nothing
        server_errors_are_retried
        bytes_corrupted_in_flight_are_caught_by_the_digest)

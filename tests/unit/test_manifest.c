@@ -194,8 +194,9 @@ static void manifest_parse_accepts_docker_v2_and_several_layers(void **state)
 static void manifest_parse_takes_the_media_type_from_the_response_when_absent(void **state)
 {
 	(void)state;
-	const char *doc = "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"c\",\"size\":0,"
-	                  "\"digest\":\"" CONFIG_DIGEST "\"},\"layers\":[]}";
+	const char *doc =
+	    "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/c\",\"size\":0,"
+	    "\"digest\":\"" CONFIG_DIGEST "\"},\"layers\":[]}";
 	struct sl_manifest m = {0};
 	struct sl_error err = {0};
 	assert_int_equal(sl_manifest_parse(doc, strlen(doc), SL_MT_OCI_MANIFEST, &m, &err), 0);
@@ -211,9 +212,10 @@ static void manifest_parse_uses_only_len_bytes(void **state)
 {
 	(void)state;
 	char doc[512];
-	int n = snprintf(doc, sizeof(doc),
-	                 "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"c\",\"size\":0,"
-	                 "\"digest\":\"" CONFIG_DIGEST "\"},\"layers\":[]}GARBAGE");
+	int n =
+	    snprintf(doc, sizeof(doc),
+	             "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/c\",\"size\":0,"
+	             "\"digest\":\"" CONFIG_DIGEST "\"},\"layers\":[]}GARBAGE");
 	struct sl_manifest m = {0};
 	struct sl_error err = {0};
 	assert_int_equal(sl_manifest_parse(doc, (size_t)n - 7, NULL, &m, &err), 0);
@@ -221,7 +223,8 @@ static void manifest_parse_uses_only_len_bytes(void **state)
 	assert_int_equal(sl_manifest_parse(doc, (size_t)n, NULL, &m, &err), SL_EINVAL);
 }
 
-#define GOOD_CONFIG "\"config\":{\"mediaType\":\"c\",\"size\":1,\"digest\":\"" CONFIG_DIGEST "\"}"
+#define GOOD_CONFIG                                                                                \
+	"\"config\":{\"mediaType\":\"application/c\",\"size\":1,\"digest\":\"" CONFIG_DIGEST "\"}"
 #define GOOD_LAYERS "\"layers\":[{\"mediaType\":\"l\",\"size\":1,\"digest\":\"" LAYER_DIGEST "\"}]"
 
 static void manifest_parse_rejects_malformed_documents(void **state)
@@ -243,16 +246,22 @@ static void manifest_parse_rejects_malformed_documents(void **state)
 	    "{\"schemaVersion\":2,\"config\":[]," GOOD_LAYERS "}",
 	    "{\"schemaVersion\":2,\"config\":{\"size\":1,\"digest\":\"" CONFIG_DIGEST
 	    "\"}," GOOD_LAYERS "}",
-	    "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"c\",\"size\":1}," GOOD_LAYERS "}",
-	    "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"c\",\"size\":1,\"digest\":"
+	    "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/"
+	    "c\",\"size\":1}," GOOD_LAYERS "}",
+	    "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/"
+	    "c\",\"size\":1,\"digest\":"
 	    "\"sha256:abc\"}," GOOD_LAYERS "}",
-	    "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"c\",\"size\":1,\"digest\":"
+	    "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/"
+	    "c\",\"size\":1,\"digest\":"
 	    "\"sha512:" HEX64 HEX64 "\"}," GOOD_LAYERS "}",
-	    "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"c\",\"size\":-1,\"digest\":"
+	    "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/"
+	    "c\",\"size\":-1,\"digest\":"
 	    "\"" CONFIG_DIGEST "\"}," GOOD_LAYERS "}",
-	    "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"c\",\"size\":\"1\",\"digest\":"
+	    "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/"
+	    "c\",\"size\":\"1\",\"digest\":"
 	    "\"" CONFIG_DIGEST "\"}," GOOD_LAYERS "}",
-	    "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"c\",\"size\":1.5,\"digest\":"
+	    "{\"schemaVersion\":2,\"config\":{\"mediaType\":\"application/"
+	    "c\",\"size\":1.5,\"digest\":"
 	    "\"" CONFIG_DIGEST "\"}," GOOD_LAYERS "}",
 	    "{\"schemaVersion\":2," GOOD_CONFIG "}",
 	    "{\"schemaVersion\":2," GOOD_CONFIG ",\"layers\":{}}",
