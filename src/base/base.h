@@ -170,6 +170,9 @@ int sl_read_file(const char *path, size_t max, struct sl_buf *out, struct sl_err
 /* A temp directory under $TMPDIR (or /tmp) named prefix-XXXXXX. Caller frees. */
 int sl_mkdtemp(const char *prefix, char **ret_path, struct sl_error *err);
 const char *sl_tmpdir(void);
+/* An anonymous read-write file in sl_tmpdir(): gone when closed, whatever
+ * happens. Returns the fd or <0. */
+int sl_tmpfile(struct sl_error *err);
 
 /* ---- sha256 ---------------------------------------------------------- */
 

@@ -107,3 +107,18 @@ int sl_mkdtemp(const char *prefix, char **ret_path, struct sl_error *err)
 	*ret_path = path;
 	return 0;
 }
+
+int sl_tmpfile(struct sl_error *err)
+{
+	const char *dir = sl_tmpdir();
+	int fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd >= 0)
+		return fd;
+	/* Filesystems without O_TMPFILE: a named file, unlinked at once. */
+	_cleanup_free_ char *path = sl_asprintf("%s/sluice-XXXXXX", dir);
+	fd = mkostemp(path, O_CLOEXEC);
+	if (fd < 0)
+		return sl_error_errno(err, errno, SL_EIO, "creating a temporary file in %s", dir);
+	unlink(path);
+	return fd;
+}

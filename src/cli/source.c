@@ -119,10 +119,9 @@ int cli_source_build_tmpfile(const struct cli_source *src, int *ret_fd, uint64_t
 {
 	/* An unlinked temp file: streamed out, never held in memory, and gone
 	 * whatever happens. */
-	int fd = open(sl_tmpdir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int fd = sl_tmpfile(err);
 	if (fd < 0)
-		return sl_error_errno(err, errno, SL_EIO, "creating a temporary file in %s",
-		                      sl_tmpdir());
+		return fd;
 	int r = cli_source_build(src, fd, ret_size, ret_digest, err);
 	if (r < 0) {
 		close(fd);

@@ -38,10 +38,9 @@ int sl_endpoint_blob_open(const struct sl_endpoint *ep, const char *digest, uint
 			rc = sl_layout_blob_open(ep->layout, digest, ret_fd, &got, err);
 		return rc;
 	}
-	int fd = open(sl_tmpdir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	int fd = sl_tmpfile(err);
 	if (fd < 0)
-		return sl_error_errno(err, errno, SL_EIO, "creating a temporary file in %s",
-		                      sl_tmpdir());
+		return fd;
 	int rc = sl_registry_blob_fetch(ep->registry, ep->repository, digest, size, fd, err);
 	if (rc == 0 && lseek(fd, 0, SEEK_SET) < 0)
 		rc = sl_error_errno(err, errno, SL_EIO, "rewinding blob %s", digest);
