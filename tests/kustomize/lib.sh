@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by tests/kustomize/regen and tests/kustomize/check. Source it.
 #
 # A case is a directory tests/data/kustomize/NNN-name/ holding:
