@@ -188,17 +188,38 @@ static int run_helper(const char *helper, const char *server, struct sl_creds *r
 	}
 	close(in[0]);
 	close(out[1]);
-	/* The server URL is short; a pipe buffer always holds it. */
-	signal(SIGPIPE, SIG_IGN);
+	/* The server URL is short; a pipe buffer always holds it. A helper that
+	 * exits without reading must not kill us with SIGPIPE. */
+	struct sigaction ignore = {.sa_handler = SIG_IGN}, saved;
+	sigaction(SIGPIPE, &ignore, &saved);
 	ssize_t wn = write(in[1], server, strlen(server));
 	(void)wn;
 	close(in[1]);
+	sigaction(SIGPIPE, &saved, NULL);
 
 	_cleanup_buf_ struct sl_buf buf;
 	sl_buf_init(&buf, SL_MAX_HELPER_OUTPUT_BYTES);
-	bool too_big = false;
+	bool too_big = false, timed_out = false;
 	char chunk[4096];
+	/* SLUICE_CREDENTIAL_HELPER_TIMEOUT (a Go duration) for slow keychains. */
+	int64_t timeout_ms = SL_HELPER_TIMEOUT_MS;
+	const char *env = getenv("SLUICE_CREDENTIAL_HELPER_TIMEOUT");
+	if (env && *env && (sl_duration_parse(env, &timeout_ms, NULL) < 0 || timeout_ms <= 0))
+		timeout_ms = SL_HELPER_TIMEOUT_MS;
+	int64_t deadline = sl_now_ms() + timeout_ms;
 	for (;;) {
+		/* A helper waiting on a keychain prompt nobody answers must not hang
+		 * the command forever. */
+		int64_t left = deadline - sl_now_ms();
+		struct pollfd pfd = {.fd = out[0], .events = POLLIN};
+		int pr = left > 0 ? poll(&pfd, 1, (int)left) : 0;
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr == 0) {
+			timed_out = true;
+			kill(pid, SIGKILL);
+			break;
+		}
 		ssize_t n = read(out[0], chunk, sizeof(chunk));
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -211,6 +232,11 @@ static int run_helper(const char *helper, const char *server, struct sl_creds *r
 	int status;
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	if (timed_out)
+		return sl_error_set(err, SL_EAUTH,
+		                    "%s get: no answer within %lld ms "
+		                    "(SLUICE_CREDENTIAL_HELPER_TIMEOUT)",
+		                    prog, (long long)timeout_ms);
 	if (too_big) {
 		if (buf.data)
 			explicit_bzero(buf.data, buf.len);

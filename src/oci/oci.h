@@ -33,6 +33,7 @@
 #define SL_MAX_TOKEN_RESPONSE_BYTES (64 * 1024)
 #define SL_MAX_ERROR_BODY_BYTES     (64 * 1024)
 #define SL_MAX_HELPER_OUTPUT_BYTES  (64 * 1024)
+#define SL_HELPER_TIMEOUT_MS        (60 * 1000) /* a credential helper must answer in time */
 #define SL_MAX_DOCKER_CONFIG_BYTES  (4 * 1024 * 1024)
 #define SL_MAX_SOURCEIGNORE_BYTES   (1024 * 1024)
 

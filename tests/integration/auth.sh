@@ -83,6 +83,12 @@ HELPER
   jq -n --arg h "$TLS_HOST" '{credHelpers: {($h): "sluicetest"}}' > "$cfg/config.json"
   PATH=$bin:$PATH DOCKER_CONFIG=$cfg sl pull artifact "oci://$TLS_HOST/app/b:v1" -o "$(tmpdir)" --ca-file "$TLS_CA"
   expect_ok
+  # A helper stuck on a prompt nobody answers is given up on.
+  printf '#!/bin/sh\nexec sleep 30\n' > "$bin/docker-credential-stuck"; chmod +x "$bin/docker-credential-stuck"
+  jq -n '{credsStore: "stuck"}' > "$cfg/config.json"
+  PATH=$bin:$PATH DOCKER_CONFIG=$cfg SLUICE_CREDENTIAL_HELPER_TIMEOUT=500ms \
+    sl pull artifact "oci://$TLS_HOST/app/b:v1" -o "$(tmpdir)" --ca-file "$TLS_CA"
+  expect_fail "docker-credential-stuck get: no answer within 500 ms"
   jq -n '{credsStore: "missinghelper"}' > "$cfg/config.json"
   DOCKER_CONFIG=$cfg sl pull artifact "oci://$TLS_HOST/app/b:v1" -o "$(tmpdir)" --ca-file "$TLS_CA"
   expect_fail "docker-credential-missinghelper not found"
