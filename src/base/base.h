@@ -140,8 +140,6 @@ void sl_strv_free(struct sl_strv *v);
 /* Flux's CLI lines on stderr: "► action", "✔ success", "✗ failure",
  * "⚠️ warning"; debug lines only when enabled. */
 void sl_log_set_debug(bool on);
-bool sl_log_debug_enabled(void);
-void sl_log_set_quiet(bool on); /* suppresses action/success lines */
 void sl_log_action(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sl_log_success(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void sl_log_failure(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -1,21 +1,11 @@
 #include "base.h"
 
 static bool debug_on;
-static bool quiet_on;
 
 void sl_log_set_debug(bool on)
 {
 	debug_on = on;
 }
-bool sl_log_debug_enabled(void)
-{
-	return debug_on;
-}
-void sl_log_set_quiet(bool on)
-{
-	quiet_on = on;
-}
-
 static void emit(const char *symbol, const char *fmt, va_list ap)
 {
 	/* One fprintf per line so concurrent writers never interleave mid-line. */
@@ -40,8 +30,8 @@ static void emit(const char *symbol, const char *fmt, va_list ap)
 		va_end(ap);                                                                        \
 	}
 
-DEFINE_LOG(sl_log_action, "►", !quiet_on)
-DEFINE_LOG(sl_log_success, "✔", !quiet_on)
+DEFINE_LOG(sl_log_action, "►", true)
+DEFINE_LOG(sl_log_success, "✔", true)
 DEFINE_LOG(sl_log_failure, "✗", true)
 DEFINE_LOG(sl_log_warning, "⚠️", true)
 DEFINE_LOG(sl_log_debug, "…", debug_on)

@@ -6,46 +6,6 @@
 #include "oci/oci.h"
 #include "oci/registry_internal.h"
 
-static const char manifest_accept[] = "Accept: " SL_MT_OCI_MANIFEST ", " SL_MT_OCI_INDEX
-                                      ", " SL_MT_DOCKER_MANIFEST ", " SL_MT_DOCKER_LIST;
-
-/* A client that will push asks for push access on reads too, so one token
- * serves the whole conversation. */
-static char *scope_of(struct sl_registry *r, const char *repo, bool push)
-{
-	return sl_asprintf("repository:%s:%s", repo, push || r->opts.push ? "pull,push" : "pull");
-}
-
-int sl_registry_request(struct sl_registry *r, const char *method, const char *path,
-                        const char *repo, bool push, const char *accept, struct sl_buf *out,
-                        struct sl_registry_response *ret, struct sl_error *err)
-{
-	int rc = reg_ping(r, err);
-	if (rc < 0)
-		return rc;
-	_cleanup_free_ char *url =
-	    sl_startswith(path, "http") ? sl_strdup(path) : sl_asprintf("%s%s", r->base_url, path);
-	_cleanup_free_ char *scope = repo ? scope_of(r, repo, push) : NULL;
-	_cleanup_free_ char *accept_hdr = accept ? sl_asprintf("Accept: %s", accept) : NULL;
-	struct request rq = {.method = method,
-	                     .url = url,
-	                     .scope = scope,
-	                     .accept = accept_hdr,
-	                     .out = out,
-	                     .body_fd = -1,
-	                     .follow_redirects = true};
-	struct response rs = {0};
-	static const long ok404[] = {404, 0};
-	rc = reg_perform(r, &rq, &rs, true, ret ? ok404 : NULL, err);
-	if (rc == 0 && ret) {
-		ret->status = rs.status;
-		ret->content_type = TAKE_PTR(rs.content_type);
-		ret->docker_digest = TAKE_PTR(rs.docker_digest);
-	}
-	reg_response_clear(&rs);
-	return rc;
-}
-
 int sl_registry_manifest_head(struct sl_registry *r, const char *repo, const char *reference,
                               char ret_digest[SL_DIGEST_STR_LEN], struct sl_error *err)
 {
@@ -54,11 +14,11 @@ int sl_registry_manifest_head(struct sl_registry *r, const char *repo, const cha
 		return rc;
 	_cleanup_free_ char *url =
 	    sl_asprintf("%s/v2/%s/manifests/%s", r->base_url, repo, reference);
-	_cleanup_free_ char *scope = scope_of(r, repo, false);
+	_cleanup_free_ char *scope = reg_scope(r, repo, false);
 	struct request rq = {.method = "HEAD",
 	                     .url = url,
 	                     .scope = scope,
-	                     .accept = manifest_accept,
+	                     .accept = REG_MANIFEST_ACCEPT,
 	                     .body_fd = -1,
 	                     .follow_redirects = true};
 	struct response rs = {0};
@@ -91,13 +51,13 @@ int sl_registry_manifest_get(struct sl_registry *r, const char *repo, const char
 		return rc;
 	_cleanup_free_ char *url =
 	    sl_asprintf("%s/v2/%s/manifests/%s", r->base_url, repo, reference);
-	_cleanup_free_ char *scope = scope_of(r, repo, false);
+	_cleanup_free_ char *scope = reg_scope(r, repo, false);
 	if (out->max == 0 || out->max > SL_MAX_MANIFEST_BYTES)
 		out->max = SL_MAX_MANIFEST_BYTES;
 	struct request rq = {.method = "GET",
 	                     .url = url,
 	                     .scope = scope,
-	                     .accept = manifest_accept,
+	                     .accept = REG_MANIFEST_ACCEPT,
 	                     .out = out,
 	                     .body_fd = -1,
 	                     .follow_redirects = true};
@@ -132,7 +92,7 @@ int sl_registry_manifest_put(struct sl_registry *r, const char *repo, const char
 		return rc;
 	_cleanup_free_ char *url =
 	    sl_asprintf("%s/v2/%s/manifests/%s", r->base_url, repo, reference);
-	_cleanup_free_ char *scope = scope_of(r, repo, true);
+	_cleanup_free_ char *scope = reg_scope(r, repo, true);
 	_cleanup_buf_ struct sl_buf body;
 	sl_buf_init(&body, SL_MAX_ERROR_BODY_BYTES);
 	struct request rq = {.method = "PUT",
@@ -157,7 +117,7 @@ int sl_registry_blob_exists(struct sl_registry *r, const char *repo, const char 
 	if (rc < 0)
 		return rc;
 	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/blobs/%s", r->base_url, repo, digest);
-	_cleanup_free_ char *scope = scope_of(r, repo, false);
+	_cleanup_free_ char *scope = reg_scope(r, repo, false);
 	struct request rq = {
 	    .method = "HEAD", .url = url, .scope = scope, .body_fd = -1, .follow_redirects = true};
 	struct response rs = {0};
@@ -181,7 +141,7 @@ static char *resolve_location(struct sl_registry *r, const char *location)
 static int upload_once(struct sl_registry *r, const char *repo, const char *digest, int fd,
                        const void *data, uint64_t size, struct sl_error *err)
 {
-	_cleanup_free_ char *scope = scope_of(r, repo, true);
+	_cleanup_free_ char *scope = reg_scope(r, repo, true);
 	_cleanup_free_ char *start = sl_asprintf("%s/v2/%s/blobs/uploads/", r->base_url, repo);
 	_cleanup_free_ char *label = sl_asprintf("uploading %s", digest);
 	_cleanup_buf_ struct sl_buf body;
@@ -337,7 +297,7 @@ int sl_registry_blob_fetch(struct sl_registry *r, const char *repo, const char *
 	if (rc < 0)
 		return rc;
 	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/blobs/%s", r->base_url, repo, digest);
-	_cleanup_free_ char *scope = scope_of(r, repo, false);
+	_cleanup_free_ char *scope = reg_scope(r, repo, false);
 	_cleanup_free_ char *label = sl_asprintf("downloading %s", digest);
 	_cleanup_(sl_sha256_freep) struct sl_sha256 *hash = sl_sha256_new();
 	_cleanup_buf_ struct sl_buf errbody;
@@ -433,7 +393,7 @@ int sl_registry_list_tags(struct sl_registry *r, const char *repo, struct sl_str
 	int rc = reg_ping(r, err);
 	if (rc < 0)
 		return rc;
-	_cleanup_free_ char *scope = scope_of(r, repo, false);
+	_cleanup_free_ char *scope = reg_scope(r, repo, false);
 	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/tags/list?n=1000", r->base_url, repo);
 	_cleanup_buf_ struct sl_buf body;
 	sl_buf_init(&body, MAX_TAGS_PAGE_BYTES);
@@ -493,7 +453,7 @@ int sl_registry_blob_mount(struct sl_registry *r, const char *repo, const char *
 	int rc = reg_ping(r, err);
 	if (rc < 0)
 		return rc;
-	_cleanup_free_ char *scope = scope_of(r, repo, true);
+	_cleanup_free_ char *scope = reg_scope(r, repo, true);
 	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/blobs/uploads/?mount=%s&from=%s",
 	                                       r->base_url, repo, digest, from_repo);
 	_cleanup_buf_ struct sl_buf body;

@@ -171,6 +171,13 @@ static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *userdata)
 
 /* ---- requests --------------------------------------------------------- */
 
+/* A client that will push asks for push access on reads too, so one token
+ * serves the whole conversation. */
+char *reg_scope(struct sl_registry *r, const char *repo, bool push)
+{
+	return sl_asprintf("repository:%s:%s", repo, push || r->opts.push ? "pull,push" : "pull");
+}
+
 const char *reg_base_url(struct sl_registry *r)
 {
 	return r->base_url;

@@ -72,6 +72,12 @@ struct request {
 };
 
 void reg_response_clear(struct response *rs);
+#define REG_MANIFEST_ACCEPT                                                                        \
+	"Accept: " SL_MT_OCI_MANIFEST ", " SL_MT_OCI_INDEX ", " SL_MT_DOCKER_MANIFEST              \
+	", " SL_MT_DOCKER_LIST
+/* The token scope for repo: pull, or pull,push when pushing or when the
+ * client was opened to push. */
+char *reg_scope(struct sl_registry *r, const char *repo, bool push);
 /* scheme://host once pinged. */
 const char *reg_base_url(struct sl_registry *r);
 /* Options every handle of this client gets: TLS trust, timeouts, user agent. */
@@ -90,16 +96,5 @@ int reg_ping(struct sl_registry *r, struct sl_error *err);
  * are not errors. */
 int reg_perform(struct sl_registry *r, const struct request *rq, struct response *rs, bool retry,
                 const long *accept_status, struct sl_error *err);
-
-struct sl_registry_response {
-	long status;
-	char *content_type;
-	char *docker_digest;
-};
-
-/* path is "/v2/..." or an absolute URL; a 404 is returned as status. */
-int sl_registry_request(struct sl_registry *r, const char *method, const char *path,
-                        const char *repo, bool push, const char *accept, struct sl_buf *out,
-                        struct sl_registry_response *ret, struct sl_error *err);
 
 #endif

@@ -11,9 +11,6 @@
 
 #define WINDOW 16
 
-static const char manifest_accept[] = "Accept: " SL_MT_OCI_MANIFEST ", " SL_MT_OCI_INDEX
-                                      ", " SL_MT_DOCKER_MANIFEST ", " SL_MT_DOCKER_LIST;
-
 void sl_manifest_fetch_clear(struct sl_manifest_fetch *f)
 {
 	sl_buf_free(&f->body);
@@ -67,7 +64,7 @@ static int slot_start(struct sl_registry *r, CURLM *m, struct slot *s, const cha
 	curl_easy_setopt(s->h, CURLOPT_HEADERDATA, &s->rs);
 	curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(s->h, CURLOPT_WRITEDATA, &out->body);
-	s->headers = curl_slist_append(NULL, manifest_accept);
+	s->headers = curl_slist_append(NULL, REG_MANIFEST_ACCEPT);
 	if (auth_header)
 		s->headers = curl_slist_append(s->headers, auth_header);
 	curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, s->headers);
@@ -111,7 +108,7 @@ int sl_registry_manifests_get_many(struct sl_registry *r, const char *repo,
 		return sl_error_wrap(err, rc, "fetching manifest %s", references[0]);
 	out[0].done = true;
 
-	_cleanup_free_ char *scope = sl_asprintf("repository:%s:pull", repo);
+	_cleanup_free_ char *scope = reg_scope(r, repo, false);
 	_cleanup_free_ char *auth = reg_auth_header(r, scope);
 	_cleanup_(multi_cleanupp) CURLM *m = curl_multi_init();
 	if (!m)
