@@ -83,19 +83,29 @@ static void warn_bridge(void *userdata, const char *fmt, ...)
 	opts->warn(opts->userdata, "%s", line);
 }
 
+/* A directory stream over a copy of dir_fd, from its first entry. */
+static DIR *open_stream(int dir_fd, struct sl_error *err)
+{
+	int fd = dup(dir_fd);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		sl_error_errno(err, errno, SL_EIO, "reading staged content");
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	/* dup() shares the read position with the caller's fd: start over. */
+	rewinddir(d);
+	return d;
+}
+
 /* Refuses merges that would replace a directory by a file or the reverse:
  * checked for the whole tree before anything moves. */
 static int check_merge(int src_dir, int dst_dir, const char *rel, struct sl_error *err)
 {
-	int fd = dup(src_dir);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return sl_error_errno(err, errno, SL_EIO, "reading staged content");
-	}
-	/* dup() shares the read position with the caller's fd: start over. */
-	rewinddir(d);
+	DIR *d = open_stream(src_dir, err);
+	if (!d)
+		return SL_EIO;
 	int r = 0;
 	struct dirent *de;
 	while (r == 0 && (de = readdir(d))) {
@@ -139,15 +149,9 @@ static int check_merge(int src_dir, int dst_dir, const char *rel, struct sl_erro
 
 static int merge(int src_dir, int dst_dir, struct sl_error *err)
 {
-	int fd = dup(src_dir);
-	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-	if (!d) {
-		if (fd >= 0)
-			close(fd);
-		return sl_error_errno(err, errno, SL_EIO, "reading staged content");
-	}
-	/* dup() shares the read position with the caller's fd: start over. */
-	rewinddir(d);
+	DIR *d = open_stream(src_dir, err);
+	if (!d)
+		return SL_EIO;
 	int r = 0;
 	struct dirent *de;
 	while (r == 0 && (de = readdir(d))) {
