@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "config.h"
+#include "oci/curl_loader.h"
 #include "oci/oci.h"
 #include "oci/registry_internal.h"
 
@@ -935,6 +936,10 @@ int sl_registry_new(const char *host, const struct sl_registry_opts *opts, struc
 {
 	static bool curl_ready;
 	if (!curl_ready) {
+		/* Loads libcurl, which sluice does not link (curl_loader.h). */
+		int rc = sl_curl_available(err);
+		if (rc < 0)
+			return rc;
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			return sl_error_set(err, SL_ENOMEM, "initialising libcurl");
 		curl_ready = true;
