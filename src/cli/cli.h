@@ -157,6 +157,7 @@ int cli_source_build_tmpfile(const struct cli_source *src, int *ret_fd, uint64_t
 
 int cmd_push_artifact(int argc, char **argv, struct sl_error *err);
 int cmd_build_artifact(int argc, char **argv, struct sl_error *err);
+int cmd_build_kustomization(int argc, char **argv, struct sl_error *err);
 int cmd_tag_artifact(int argc, char **argv, struct sl_error *err);
 int cmd_diff_artifact(int argc, char **argv, struct sl_error *err);
 int cmd_list_artifacts(int argc, char **argv, struct sl_error *err);

@@ -33,6 +33,14 @@ const struct command cli_commands[] = {
      "  # The same bytes push would upload (same digest with --reproducible)\n"
      "  sluice build artifact --path ./deploy --output ./artifact.tgz",
      cmd_build_artifact},
+    {"build", "kustomization",
+     "Build a kustomization as kubectl kustomize does, with a Flux Kustomization's overlays.",
+     "sluice build kustomization [NAME] --path=<dir> [--kustomization-file=<ks.yaml>] [flags]",
+     "  # Print what kubectl kustomize ./deploy/overlays/prod prints\n"
+     "  sluice build kustomization --path ./deploy/overlays/prod\n\n"
+     "  # Apply a Flux Kustomization's targetNamespace, patches, images and postBuild too\n"
+     "  sluice build kustomization podinfo --path ./deploy --kustomization-file ./podinfo.yaml",
+     cmd_build_kustomization},
     {"tag", "artifact", "Add tags to an artifact in a registry, without moving any blob.",
      "sluice tag artifact oci://<registry>/<repository>:<tag> --tag=<new-tag> [--tag=...] [flags]",
      "  # Promote v1.2.0 to latest and stable\n"
