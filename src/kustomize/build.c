@@ -14,6 +14,10 @@
 
 #include "kustomize/kbuild.h"
 
+/* Kustomizations nested in one another (bases, components): far beyond any
+ * real layout, well within the stack. */
+#define KS_MAX_DEPTH 64
+
 struct build {
 	const struct sl_kustomize_options *opts;
 	struct sl_strv stack; /* real paths of the kustomizations being built */
@@ -726,6 +730,10 @@ static int accumulate(struct build *b, const char *dir, bool want_component, boo
 			return sl_error_set(
 			    err, SL_EINVAL,
 			    "cycle detected: '%s' includes itself through its bases", dir);
+	if (b->stack.len >= KS_MAX_DEPTH)
+		return sl_error_set(err, SL_ELIMIT,
+		                    "%s: bases and components nested more than %d deep", dir,
+		                    KS_MAX_DEPTH);
 	if (is_root)
 		b->sort_options = sl_node_copy(sl_node_map_get(kf->k, "sortOptions"));
 	sl_strv_push(&b->stack, real);

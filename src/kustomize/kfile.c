@@ -11,20 +11,55 @@
 static const char *const kustomization_names[] = {"kustomization.yaml", "kustomization.yml",
                                                   "Kustomization"};
 
+/* Go's filepath.Clean, in place: one slash between elements, no "."
+ * elements, "x/.." removed where x is not "..", "/.." is "/". */
+static char *path_clean(char *path)
+{
+	bool rooted = path[0] == '/';
+	char *out = path, *w = path;
+	const char *r = path;
+	if (rooted)
+		*w++ = '/', r++;
+	char *floor = w; /* ".." may not remove what is before this */
+	while (*r) {
+		const char *end = strchr(r, '/');
+		size_t len = end ? (size_t)(end - r) : strlen(r);
+		if (len == 0 || (len == 1 && r[0] == '.')) {
+			/* empty or "." element: skip */
+		} else if (len == 2 && r[0] == '.' && r[1] == '.') {
+			if (w > floor) {
+				/* back over the last element */
+				while (w > floor && w[-1] != '/')
+					w--;
+				if (w > floor)
+					w--;
+			} else if (!rooted) {
+				if (w > out)
+					*w++ = '/';
+				*w++ = '.', *w++ = '.';
+				floor = w;
+			}
+		} else {
+			if (w > out && w[-1] != '/')
+				*w++ = '/';
+			memmove(w, r, len);
+			w += len;
+		}
+		r += len;
+		if (*r == '/')
+			r++;
+	}
+	if (w == out)
+		*w++ = '.';
+	*w = '\0';
+	return out;
+}
+
 char *ks_path_join(const char *dir, const char *rel)
 {
 	if (rel[0] == '/' || !*dir)
-		return sl_strdup(rel);
-	while (rel[0] == '.' && rel[1] == '/')
-		rel += 2;
-	if (strcmp(dir, ".") == 0)
-		return sl_strdup(*rel ? rel : ".");
-	size_t n = strlen(dir);
-	while (n > 1 && dir[n - 1] == '/')
-		n--;
-	if (!*rel || strcmp(rel, ".") == 0)
-		return sl_strndup(dir, n);
-	return sl_asprintf("%.*s/%s", (int)n, dir, rel);
+		return path_clean(sl_strdup(rel));
+	return path_clean(sl_asprintf("%s/%s", dir, rel));
 }
 
 int ks_find_kustomization(const char *dir, char **ret_path, struct sl_error *err)
