@@ -137,6 +137,17 @@ static inline void sl_ignore_freep(struct sl_ignore **ig)
 /* Go's filepath.Match for one path component; malformed patterns never match. */
 bool sl_glob_match(const char *pattern, const char *name);
 
+/* ---- UTF-8 as Go reads it (utf8.c) ----------------------------------- */
+
+/* The code point at s and the length of its UTF-8 sequence, or 0 when s
+ * (len bytes available) does not start a valid, complete, shortest-form
+ * sequence of a Unicode scalar value. */
+size_t sl_utf8_decode(const char *s, size_t len, uint32_t *ret_cp);
+/* Go's utf8.DecodeRune: an invalid sequence is U+FFFD, 1 byte wide. */
+uint32_t sl_utf8_decode_go(const char *s, size_t len, size_t *ret_width);
+/* Go's utf8.Valid. */
+bool sl_utf8_valid(const char *s, size_t len);
+
 /* ---- JSON text as Go's encoding/json writes it ----------------------- */
 
 /* Appends s as a JSON string literal with Go's escaping: <, >, & as \u003c,

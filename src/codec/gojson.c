@@ -2,33 +2,10 @@
 
 #include "codec/codec.h"
 
-/* Length of the valid UTF-8 sequence at s, or 0 when it is invalid. */
+/* Length of the valid UTF-8 sequence at s (NUL-terminated), or 0. */
 static size_t utf8_len(const unsigned char *s, uint32_t *cp)
 {
-	if (s[0] < 0x80) {
-		*cp = s[0];
-		return 1;
-	}
-	size_t n;
-	uint32_t c, min;
-	if ((s[0] & 0xe0) == 0xc0) {
-		n = 2, c = s[0] & 0x1f, min = 0x80;
-	} else if ((s[0] & 0xf0) == 0xe0) {
-		n = 3, c = s[0] & 0x0f, min = 0x800;
-	} else if ((s[0] & 0xf8) == 0xf0) {
-		n = 4, c = s[0] & 0x07, min = 0x10000;
-	} else {
-		return 0;
-	}
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*cp = c;
-	return n;
+	return sl_utf8_decode((const char *)s, strnlen((const char *)s, 4), cp);
 }
 
 int sl_json_append_go_string(struct sl_buf *b, const char *str)

@@ -89,30 +89,10 @@ void sl_ignore_add_lines(struct sl_ignore *ig, const char *text)
 }
 
 /* Decodes one UTF-8 character; invalid bytes decode as U+FFFD of length 1,
- * as Go's utf8.DecodeRuneInString does. */
+ * as Go's utf8.DecodeRuneInString does. s is NUL-terminated. */
 static uint32_t decode_rune(const char *s, size_t *ret_len)
 {
-	const unsigned char *u = (const unsigned char *)s;
-	size_t n = u[0] < 0x80             ? 1
-	           : (u[0] & 0xe0) == 0xc0 ? 2
-	           : (u[0] & 0xf0) == 0xe0 ? 3
-	           : (u[0] & 0xf8) == 0xf0 ? 4
-	                                   : 0;
-	uint32_t c = n == 1 ? u[0] : n == 2 ? u[0] & 0x1fu : n == 3 ? u[0] & 0x0fu : u[0] & 0x07u;
-	for (size_t i = 1; i < n; i++) {
-		if ((u[i] & 0xc0) != 0x80) {
-			n = 0;
-			break;
-		}
-		c = (c << 6) | (u[i] & 0x3fu);
-	}
-	static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-	if (n == 0 || c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff)) {
-		*ret_len = 1;
-		return 0xfffd;
-	}
-	*ret_len = n;
-	return c;
+	return sl_utf8_decode_go(s, strnlen(s, 4), ret_len);
 }
 
 /* Go's getEsc: one class endpoint, maybe escaped; '-' and ']' may not

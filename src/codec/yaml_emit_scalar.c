@@ -6,6 +6,7 @@
  * folding at column 80. See tests/data/kustomize/README.md, rules 8-12. */
 #include <string.h>
 
+#include "codec/codec.h"
 #include "codec/yaml_emit_private.h"
 
 /* ---- what reaches the emitter ------------------------------------------- */
@@ -14,31 +15,7 @@
  * at s does not start a valid UTF-8 sequence (Go then reads U+FFFD). */
 static size_t decode_utf8(const unsigned char *s, size_t n, uint32_t *ret)
 {
-	if (s[0] < 0x80) {
-		*ret = s[0];
-		return 1;
-	}
-	size_t len;
-	uint32_t c, min;
-	if ((s[0] & 0xe0) == 0xc0)
-		len = 2, c = s[0] & 0x1f, min = 0x80;
-	else if ((s[0] & 0xf0) == 0xe0)
-		len = 3, c = s[0] & 0x0f, min = 0x800;
-	else if ((s[0] & 0xf8) == 0xf0)
-		len = 4, c = s[0] & 0x07, min = 0x10000;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	*ret = c;
-	return len;
+	return sl_utf8_decode((const char *)s, n, ret);
 }
 
 static bool is_nel(const char *s, size_t n, size_t i)

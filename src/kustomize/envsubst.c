@@ -11,6 +11,7 @@
 #include <string.h>
 #include <wctype.h>
 
+#include "codec/codec.h"
 #include "kustomize/ks.h"
 
 /* Nesting of ${...} inside ${...}: Go's goroutine stacks grow, ours do
@@ -22,37 +23,15 @@
 
 /* ---- runes -------------------------------------------------------------- */
 
-/* Go's utf8.DecodeRune: invalid or truncated input is U+FFFD, 1 byte. */
+/* Go's utf8.DecodeRune: an invalid or truncated sequence is U+FFFD of
+ * length 1 with *ok false. */
 static uint32_t decode_rune(const unsigned char *s, size_t len, size_t *ret_len, bool *ok)
 {
-	*ret_len = 1;
-	*ok = true;
-	if (s[0] < 0x80)
-		return s[0];
-	size_t n;
-	uint32_t c, min;
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2, c = s[0] & 0x1f, min = 0x80;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, c = s[0] & 0x0f, min = 0x800;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, c = s[0] & 0x07, min = 0x10000;
-	else
-		goto invalid;
-	if (n > len)
-		goto invalid;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			goto invalid;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		goto invalid;
-	*ret_len = n;
-	return c;
-invalid:
-	*ok = false;
-	return 0xfffd;
+	uint32_t c;
+	size_t n = sl_utf8_decode((const char *)s, len, &c);
+	*ok = n != 0;
+	*ret_len = n ? n : 1;
+	return n ? c : 0xfffd;
 }
 
 static int append_rune(struct sl_buf *b, uint32_t c)

@@ -17,54 +17,6 @@
 
 /* ---- small text helpers ------------------------------------------------- */
 
-/* Go's utf8.DecodeRune: the code point at s and its length; an invalid or
- * truncated sequence is U+FFFD of length 1 with *ok false. */
-static uint32_t decode_rune(const unsigned char *s, size_t len, size_t *ret_len, bool *ok)
-{
-	*ret_len = 1;
-	*ok = true;
-	if (s[0] < 0x80)
-		return s[0];
-	size_t n;
-	uint32_t c, min;
-	if ((s[0] & 0xe0) == 0xc0)
-		n = 2, c = s[0] & 0x1f, min = 0x80;
-	else if ((s[0] & 0xf0) == 0xe0)
-		n = 3, c = s[0] & 0x0f, min = 0x800;
-	else if ((s[0] & 0xf8) == 0xf0)
-		n = 4, c = s[0] & 0x07, min = 0x10000;
-	else
-		goto invalid;
-	if (n > len)
-		goto invalid;
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			goto invalid;
-		c = (c << 6) | (s[i] & 0x3f);
-	}
-	if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-		goto invalid;
-	*ret_len = n;
-	return c;
-invalid:
-	*ok = false;
-	return 0xfffd;
-}
-
-/* Go's utf8.Valid. */
-static bool utf8_valid(const char *s, size_t len)
-{
-	for (size_t i = 0; i < len;) {
-		size_t n;
-		bool ok;
-		decode_rune((const unsigned char *)s + i, len - i, &n, &ok);
-		if (!ok)
-			return false;
-		i += n;
-	}
-	return true;
-}
-
 /* Go's unicode.IsSpace. */
 static bool is_unicode_space(uint32_t c)
 {
@@ -425,14 +377,13 @@ static int env_line(const char *line, size_t len, bool first, char **ret_key, ch
                     struct sl_error *err)
 {
 	*ret_key = NULL;
-	if (!utf8_valid(line, len))
+	if (!sl_utf8_valid(line, len))
 		return sl_error_set(err, SL_EINVAL, "line has invalid utf8 bytes");
 	if (first && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
 		line += 3, len -= 3;
 	while (len) {
 		size_t n;
-		bool ok;
-		uint32_t c = decode_rune((const unsigned char *)line, len, &n, &ok);
+		uint32_t c = sl_utf8_decode_go(line, len, &n);
 		if (!is_unicode_space(c))
 			break;
 		line += n, len -= n;
@@ -654,7 +605,7 @@ static struct sl_node *map_field(struct sl_node *obj, const char *key)
  * binaryData, base64-encoded. */
 static void set_configmap_value(struct sl_node *obj, const char *key, const char *v, size_t len)
 {
-	if (utf8_valid(v, len))
+	if (sl_utf8_valid(v, len))
 		sl_node_map_set(map_field(obj, "data"), key, sl_node_new_strn(v, len));
 	else
 		sl_node_map_set(map_field(obj, "binaryData"), key, base64_node(v, len));
