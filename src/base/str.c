@@ -1,4 +1,3 @@
-#include <openssl/evp.h>
 #include <string.h>
 
 #include "base.h"
@@ -60,11 +59,29 @@ bool sl_endswith(const char *s, const char *suffix)
 	return ls >= lx && memcmp(s + ls - lx, suffix, lx) == 0;
 }
 
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/* RFC 4648 §4: each 3 bytes become 4 characters; a last group of 1 or 2
+ * bytes is padded with '=' to 4. */
 char *sl_base64_encode(const void *data, size_t len)
 {
+	const unsigned char *in = data;
 	char *out = sl_xmalloc(4 * ((len + 2) / 3) + 1);
-	int n = EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-	out[n] = '\0';
+	char *o = out;
+	for (size_t i = 0; i < len; i += 3) {
+		size_t n = len - i < 3 ? len - i : 3;
+		uint32_t group = (uint32_t)in[i] << 16;
+		if (n > 1)
+			group |= (uint32_t)in[i + 1] << 8;
+		if (n > 2)
+			group |= in[i + 2];
+		*o++ = b64_alphabet[group >> 18];
+		*o++ = b64_alphabet[group >> 12 & 63];
+		*o++ = n > 1 ? b64_alphabet[group >> 6 & 63] : '=';
+		*o++ = n > 2 ? b64_alphabet[group & 63] : '=';
+	}
+	*o = '\0';
 	return out;
 }
 

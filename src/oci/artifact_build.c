@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/crypto_loader.h"
 #include "oci/oci.h"
 
 const char SL_DEFAULT_IGNORE_PATHS[] = ".git/\n.gitignore\n.gitmodules\n.gitattributes\n*.jpg\n"
@@ -146,8 +147,13 @@ int sl_artifact_build(const char *path, const struct sl_build_opts *opts, int ou
 	if (S_ISLNK(st.st_mode) && stat(path, &st) < 0)
 		return sl_error_errno(err, errno, SL_EIO, "resolving symlink %s", path);
 
+	/* The layer is hashed as it is written, with libcrypto, which sluice
+	 * loads on first use (crypto_loader.h): say now if it cannot. */
+	int r = sl_crypto_available(err);
+	if (r < 0)
+		return r;
 	_cleanup_(sl_tgz_writer_freep) struct sl_tgz_writer *w = NULL;
-	int r = sl_tgz_writer_new(out_fd, &w, err);
+	r = sl_tgz_writer_new(out_fd, &w, err);
 	if (r < 0)
 		return r;
 	if (opts->progress)

@@ -21,6 +21,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 
+#include "base/crypto_loader.h"
 #include "oci/oci.h"
 
 #define MAX_OCI_LAYOUT_FILE_BYTES (64 * 1024)
@@ -412,6 +413,11 @@ int sl_layout_open(const char *path, bool create, struct sl_layout **ret, struct
 {
 	if (!path || !*path)
 		return sl_error_set(err, SL_EINVAL, "the OCI image layout path is empty");
+	/* Blobs are hashed as they are read and written, with libcrypto, which
+	 * sluice loads on first use (crypto_loader.h): say now if it cannot. */
+	int rc = sl_crypto_available(err);
+	if (rc < 0)
+		return rc;
 	if (create) {
 		int r = sl_mkdir_p(path, 0755, err);
 		if (r < 0)

@@ -14,6 +14,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "base/crypto_loader.h"
 #include "config.h"
 #include "oci/curl_loader.h"
 #include "oci/oci.h"
@@ -155,7 +156,11 @@ static CURLcode on_ssl_ctx(CURL *curl, void *ssl_ctx, void *userdata)
 {
 	(void)curl;
 	const char *path = userdata;
+	/* NULL when libssl.so.3 cannot be loaded (crypto_loader.h), which cannot
+	 * happen while libcurl, linked against it, runs this callback. */
 	X509_STORE *store = SSL_CTX_get_cert_store(ssl_ctx);
+	if (!store)
+		return CURLE_SSL_CACERT_BADFILE;
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return CURLE_SSL_CACERT_BADFILE;
@@ -936,8 +941,12 @@ int sl_registry_new(const char *host, const struct sl_registry_opts *opts, struc
 {
 	static bool curl_ready;
 	if (!curl_ready) {
-		/* Loads libcurl, which sluice does not link (curl_loader.h). */
+		/* Loads libcurl and libcrypto (for digests of blobs), which sluice
+		 * does not link (curl_loader.h, crypto_loader.h). */
 		int rc = sl_curl_available(err);
+		if (rc < 0)
+			return rc;
+		rc = sl_crypto_available(err);
 		if (rc < 0)
 			return rc;
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)

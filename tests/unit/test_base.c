@@ -344,6 +344,37 @@ static void base64_round_trips_binary_with_nul_bytes(void **state)
 	}
 }
 
+/* Bytes with the high bits set exercise every sextet, '+' and '/'. */
+static void base64_encodes_binary_vectors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *bytes;
+		size_t len;
+		const char *encoded;
+	} vectors[] = {
+	    /* RFC 4648 §9 */
+	    {"\x14\xfb\x9c\x03\xd9\x7e", 6, "FPucA9l+"},
+	    {"\x14\xfb\x9c\x03\xd9", 5, "FPucA9k="},
+	    {"\x14\xfb\x9c\x03", 4, "FPucAw=="},
+	    /* checked with Python's base64.b64encode */
+	    {"\x00", 1, "AA=="},
+	    {"\x00\x00", 2, "AAA="},
+	    {"\x00\x00\x00", 3, "AAAA"},
+	    {"\xff\xfe\xfd", 3, "//79"},
+	    {"\xfb\xff", 2, "+/8="},
+	    {"\xfb\xef\xbe", 3, "++++"},
+	};
+	struct report rep = {0};
+	for (size_t i = 0; i < SL_ARRAY_SIZE(vectors); i++) {
+		_cleanup_free_ char *e = sl_base64_encode(vectors[i].bytes, vectors[i].len);
+		if (strcmp(e, vectors[i].encoded) != 0)
+			report_add(&rep, "row %zu: got \"%s\", want \"%s\"", i, e,
+			           vectors[i].encoded);
+	}
+	report_check(&rep);
+}
+
 static void base64_decode_rejects_malformed_input(void **state)
 {
 	(void)state;
@@ -563,6 +594,87 @@ static void sha256_streaming_equals_one_shot(void **state)
 	sl_sha256_free(NULL);
 }
 
+/* FIPS 180-4's examples (NIST CSRC "Examples with Intermediate Values",
+ * SHA256.pdf and SHA2_Additional) through all three ways of hashing: the
+ * portable code, the one-shot digest and the OpenSSL streaming hasher. */
+static void sha256_all_paths_match_nist_vectors(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *message; /* NULL: one million 'a' */
+		const char *hex;
+	} vectors[] = {
+	    {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+	    {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+	    /* 448 bits: the padding needs a second block */
+	    {"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+	     "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"},
+	    /* 896 bits */
+	    {"abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmno"
+	     "pqrl"
+	     "mnopqrsmnopqrstnopqrstu",
+	     "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"},
+	    {NULL, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0"},
+	};
+	_cleanup_free_ char *million = sl_xmalloc(1000000);
+	memset(million, 'a', 1000000);
+	struct report rep = {0};
+	for (size_t i = 0; i < SL_ARRAY_SIZE(vectors); i++) {
+		const char *msg = vectors[i].message ? vectors[i].message : million;
+		size_t len = vectors[i].message ? strlen(msg) : 1000000;
+		char want[SL_DIGEST_STR_LEN], portable[SL_DIGEST_STR_LEN],
+		    oneshot[SL_DIGEST_STR_LEN], streamed[SL_DIGEST_STR_LEN];
+		snprintf(want, sizeof(want), "sha256:%s", vectors[i].hex);
+		sl_sha256_portable(msg, len, portable);
+		sl_sha256_digest(msg, len, oneshot);
+		_cleanup_(sl_sha256_freep) struct sl_sha256 *h = sl_sha256_new();
+		sl_sha256_update(h, msg, len);
+		sl_sha256_final(h, streamed);
+		if (strcmp(portable, want) || strcmp(oneshot, want) || strcmp(streamed, want))
+			report_add(&rep, "row %zu: portable %s one-shot %s streamed %s", i,
+			           portable, oneshot, streamed);
+	}
+	report_check(&rep);
+}
+
+/* Every length a padding rule can treat differently: 0..1000 covers empty,
+ * 55/56 (length field fits or spills), 63/64/65 and many blocks; then page
+ * sizes and the switch from portable to OpenSSL in sl_sha256_digest. */
+static void sha256_portable_agrees_with_openssl_on_every_length(void **state)
+{
+	(void)state;
+	static const size_t more[] = {4095,
+	                              4096,
+	                              4097,
+	                              SL_SHA256_PORTABLE_MAX - 1,
+	                              SL_SHA256_PORTABLE_MAX,
+	                              SL_SHA256_PORTABLE_MAX + 1,
+	                              SL_SHA256_PORTABLE_MAX + 64};
+	size_t max = SL_SHA256_PORTABLE_MAX + 64;
+	_cleanup_free_ unsigned char *data = sl_xmalloc(max);
+	uint32_t x = 2463534242u; /* xorshift32: bytes of every value */
+	for (size_t i = 0; i < max; i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;
+		data[i] = (unsigned char)x;
+	}
+	_cleanup_(sl_sha256_freep) struct sl_sha256 *h = sl_sha256_new();
+	struct report rep = {0};
+	for (size_t k = 0; k <= 1000 + SL_ARRAY_SIZE(more); k++) {
+		size_t len = k <= 1000 ? k : more[k - 1001];
+		char portable[SL_DIGEST_STR_LEN], oneshot[SL_DIGEST_STR_LEN],
+		    streamed[SL_DIGEST_STR_LEN];
+		sl_sha256_portable(data, len, portable);
+		sl_sha256_digest(data, len, oneshot);
+		sl_sha256_reset(h);
+		sl_sha256_update(h, data, len);
+		sl_sha256_final(h, streamed);
+		if (strcmp(portable, streamed) || strcmp(oneshot, streamed))
+			report_add(&rep, "length %zu: portable %s one-shot %s OpenSSL %s", len,
+			           portable, oneshot, streamed);
+	}
+	report_check(&rep);
+}
+
 static void digest_valid_requires_sha256_and_64_lowercase_hex(void **state)
 {
 	(void)state;
@@ -639,6 +751,7 @@ int main(void)
 	    cmocka_unit_test(base64_encodes_rfc4648_vectors),
 	    cmocka_unit_test(base64_decodes_rfc4648_vectors),
 	    cmocka_unit_test(base64_round_trips_binary_with_nul_bytes),
+	    cmocka_unit_test(base64_encodes_binary_vectors),
 	    cmocka_unit_test(base64_decode_rejects_malformed_input),
 	    cmocka_unit_test(rfc3339_accepts_what_go_accepts),
 	    cmocka_unit_test(rfc3339_rejects_what_go_rejects),
@@ -652,6 +765,8 @@ int main(void)
 	    cmocka_unit_test(error_clear_resets_code_status_and_message),
 	    cmocka_unit_test(sha256_digest_matches_fips_vectors),
 	    cmocka_unit_test(sha256_streaming_equals_one_shot),
+	    cmocka_unit_test(sha256_all_paths_match_nist_vectors),
+	    cmocka_unit_test(sha256_portable_agrees_with_openssl_on_every_length),
 	    cmocka_unit_test(digest_valid_requires_sha256_and_64_lowercase_hex),
 	    cmocka_unit_test(startswith_and_endswith_compare_bytes),
 	    cmocka_unit_test(strv_push_copies_and_terminates_with_null),
