@@ -164,6 +164,17 @@ int cmd_list_artifacts(int argc, char **argv, struct sl_error *err);
 int cmd_copy_artifact(int argc, char **argv, struct sl_error *err);
 int cmd_create_secret_oci(int argc, char **argv, struct sl_error *err);
 int cmd_pull_artifact(int argc, char **argv, struct sl_error *err);
+int cmd_install(int argc, char **argv, struct sl_error *err);
+
+/* The install manifests (config/), embedded at build time by
+ * scripts/embed-files in the order they apply; a {0} entry ends the list.
+ * data is NUL-terminated text with ${NAME} variables (install.c). */
+struct cli_embedded_file {
+	const char *name; /* path under config/ */
+	const char *data;
+	size_t len;
+};
+extern const struct cli_embedded_file cli_config_files[];
 
 extern const struct command cli_commands[];
 const struct command *cli_find_command(const char *verb, const char *noun);

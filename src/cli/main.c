@@ -75,6 +75,17 @@ const struct command cli_commands[] = {
      "  sluice create secret oci podinfo-auth --url=ghcr.io --username=username \\\n"
      "    --password=password --export > repo-auth.yaml",
      cmd_create_secret_oci},
+    {"install", NULL,
+     "Print the manifests that install the sluice controller and its CRDs in a cluster.",
+     "sluice install --export [--namespace=flux-system] [flags]",
+     "  # Install in flux-system\n"
+     "  sluice install --export | kubectl apply --server-side -f -\n\n"
+     "  # Install in another namespace, keeping the manifests in Git\n"
+     "  sluice install --export --namespace=gitops > clusters/prod/sluice-system.yaml\n\n"
+     "  # From a private mirror of the image, watching only its own namespace\n"
+     "  sluice install --export --registry=registry.internal:5000/mirror \\\n"
+     "    --watch-all-namespaces=false",
+     cmd_install},
     {0},
 };
 
@@ -119,6 +130,9 @@ int main(int argc, char **argv)
 	/* Three-word commands ("create secret oci") name their noun with a space. */
 	_cleanup_free_ char *two = argc > 3 ? sl_asprintf("%s %s", argv[2], argv[3]) : NULL;
 	const struct command *cmd = two ? cli_find_command(verb, two) : NULL;
+	/* A single-word command matches any noun: its argv starts at argv[2]. */
+	if (cmd && !cmd->noun)
+		cmd = NULL;
 	int skip = cmd ? 4 : 0;
 	if (!cmd) {
 		cmd = cli_find_command(verb, noun);
