@@ -86,6 +86,15 @@ const struct command cli_commands[] = {
      "  sluice install --export --registry=registry.internal:5000/mirror \\\n"
      "    --watch-all-namespaces=false",
      cmd_install},
+    {"controller", NULL,
+     "Run the controller: Flux's source-controller for OCIRepository, in or out of a cluster.",
+     "sluice controller [--kubeconfig=<path>] [--storage-path=/data] [flags]",
+     "  # Out of the cluster, against the current kubeconfig context\n"
+     "  sluice controller --storage-path=/tmp/sluice --storage-addr=127.0.0.1:9090 \\\n"
+     "    --metrics-addr=127.0.0.1:8080 --health-addr=127.0.0.1:9440 --log-encoding=console\n\n"
+     "  # In the cluster (the Deployment `sluice install --export` prints)\n"
+     "  sluice controller --storage-path=/data --enable-leader-election",
+     cmd_controller},
     {0},
 };
 

@@ -1,0 +1,574 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "controller/ocirepository.h"
+#include "controller/ocisource.h"
+
+const struct sl_kube_resource sl_kube_res_ocirepositories = {
+    .group = "source.toolkit.fluxcd.io",
+    .version = "v1",
+    .resource = "ocirepositories",
+    .kind = "OCIRepository",
+    .namespaced = true,
+};
+
+/* source-controller's condition types besides Ready/Reconciling/Stalled. */
+#define COND_FETCH_FAILED       "FetchFailed"
+#define COND_ARTIFACT_IN_STORE  "ArtifactInStorage"
+#define COND_ARTIFACT_OUTDATED  "ArtifactOutdated"
+#define COND_STORAGE_FAILED     "StorageOperationFailed"
+#define COND_SOURCE_VERIFIED    "SourceVerified"
+#define REASON_NEW_REVISION     "NewRevision"
+#define REASON_DIR_CREATION     "DirectoryCreationFailed"
+#define REASON_ARCHIVE_FAILED   "ArchiveOperationFailed"
+#define ANNOTATION_REVISION     "source.toolkit.fluxcd.io/revision"
+#define ANNOTATION_DIGEST       "source.toolkit.fluxcd.io/digest"
+#define OCI_SOURCE_ANNOTATION   "org.opencontainers.image.source"
+#define OCI_REVISION_ANNOTATION "org.opencontainers.image.revision"
+
+/* Ready's summary (§3): these types, by priority; the first five and
+ * Stalled/Reconciling are negative; SourceVerified is bipolar. */
+static const char *const summary_types[] = {
+    COND_STORAGE_FAILED,  COND_FETCH_FAILED, COND_ARTIFACT_OUTDATED, COND_ARTIFACT_IN_STORE,
+    COND_SOURCE_VERIFIED, SL_COND_STALLED,   SL_COND_RECONCILING,    NULL};
+static const char *const summary_negative[] = {COND_STORAGE_FAILED,    COND_FETCH_FAILED,
+                                               COND_ARTIFACT_OUTDATED, SL_COND_STALLED,
+                                               SL_COND_RECONCILING,    NULL};
+static const char *const summary_bipolar[] = {COND_SOURCE_VERIFIED, NULL};
+
+/* One reconcile's working state. */
+struct run {
+	struct sl_ocirepo_worker *w;
+	const char *ns, *name;
+	json_t *obj;        /* a deep copy of the cached object */
+	json_t *old_status; /* as read */
+	json_t *status;     /* being built */
+	struct sl_cond_stamp st;
+};
+
+static const char *obj_str(const json_t *obj, const char *a, const char *b)
+{
+	const json_t *v = json_object_get(obj, a);
+	if (b)
+		v = json_object_get(v, b);
+	return json_string_value(v);
+}
+
+static void record_event(struct run *run, const char *type, const char *reason, const char *message,
+                         const json_t *annotations)
+{
+	struct sl_kube_event ev = {
+	    .object = run->obj,
+	    .type = type,
+	    .reason = reason,
+	    .message = message,
+	    .annotations = annotations,
+	};
+	struct sl_error err = {0};
+	if (sl_kube_record_event(run->w->kube, run->w->rc->recorder, &ev, &err) < 0)
+		sl_log_debug("%s/%s: recording event %s: %s", run->ns, run->name, reason, err.msg);
+}
+
+/* Writes what changed in status since the last write; nothing when the
+ * status is as read (DESIGN.md: writes are the cost). */
+static int patch_status(struct run *run, struct sl_error *err)
+{
+	json_t *patch = sl_status_patch(run->old_status, run->status);
+	if (!patch)
+		return 0;
+	struct sl_kube_write_opts opts = {.field_manager = SL_SOURCE_CONTROLLER,
+	                                  .subresource = "status"};
+	int r = sl_kube_patch(run->w->kube, &sl_kube_res_ocirepositories, run->ns, run->name,
+	                      SL_KUBE_PATCH_MERGE, patch, &opts, NULL, err);
+	json_decref(patch);
+	if (r < 0)
+		return sl_error_wrap(err, r, "patching the status of %s/%s", run->ns, run->name);
+	json_decref(run->old_status);
+	run->old_status = json_deep_copy(run->status);
+	return 0;
+}
+
+static bool has_finalizer(const json_t *obj)
+{
+	const json_t *list = json_object_get(json_object_get(obj, "metadata"), "finalizers");
+	size_t i;
+	json_t *v;
+	json_array_foreach (list, i, v)
+		if (strcmp(json_string_value(v) ?: "", SL_FLUX_FINALIZER) == 0)
+			return true;
+	return false;
+}
+
+/* Adds or removes our finalizer with a merge patch that carries the
+ * resourceVersion read, so a concurrent change makes it fail (and retry)
+ * rather than drop someone else's finalizer. */
+static int set_finalizer(struct run *run, bool present, struct sl_error *err)
+{
+	const json_t *meta = json_object_get(run->obj, "metadata");
+	json_t *list = json_array();
+	size_t i;
+	json_t *v;
+	json_array_foreach (json_object_get(meta, "finalizers"), i, v) {
+		if (strcmp(json_string_value(v) ?: "", SL_FLUX_FINALIZER) != 0)
+			json_array_append(list, v);
+	}
+	if (present)
+		json_array_append_new(list, json_string(SL_FLUX_FINALIZER));
+	json_t *patch = json_pack("{s:{s:o,s:O}}", "metadata", "finalizers", list,
+	                          "resourceVersion", json_object_get(meta, "resourceVersion"));
+	struct sl_kube_write_opts opts = {.field_manager = SL_SOURCE_CONTROLLER};
+	int r = sl_kube_patch(run->w->kube, &sl_kube_res_ocirepositories, run->ns, run->name,
+	                      SL_KUBE_PATCH_MERGE, patch, &opts, NULL, err);
+	json_decref(patch);
+	if (r < 0 && !(r == SL_ENOTFOUND && !present))
+		return sl_error_wrap(err, r, "%s the finalizer of %s/%s",
+		                     present ? "adding" : "removing", run->ns, run->name);
+	return 0;
+}
+
+static int finalize(struct run *run, struct sl_error *err)
+{
+	int r = sl_storage_delete(run->w->rc->storage, "ocirepository", run->ns, run->name, err);
+	if (r < 0) {
+		record_event(run, "Warning", "GarbageCollectionFailed", err->msg, NULL);
+		return r;
+	}
+	record_event(run, "Normal", "GarbageCollectionSucceeded",
+	             "garbage collected artifacts for deleted resource", NULL);
+	if (run->w->rc->gotk)
+		sl_gotk_delete(run->w->rc->gotk, SL_OCIREPO_KIND, run->ns, run->name);
+	return set_finalizer(run, false, err);
+}
+
+/* ---- credentials from Secrets ------------------------------------------- */
+
+/* The value of key in a Secret's data, decoded; NULL when absent. */
+static char *secret_value(const json_t *secret, const char *key, size_t *ret_len)
+{
+	const char *b64 = obj_str(secret, "data", key);
+	if (!b64)
+		return NULL;
+	char *out = NULL;
+	ssize_t n = sl_base64_decode(b64, &out);
+	if (n < 0)
+		return NULL;
+	*ret_len = (size_t)n;
+	return out;
+}
+
+static int get_secret(struct run *run, const char *name, json_t **ret, struct sl_source_error *serr)
+{
+	struct sl_error err = {0};
+	if (sl_kube_get(run->w->kube, &sl_kube_res_secrets, run->ns, name, ret, &err) < 0) {
+		serr->reason = SL_REASON_AUTH_FAILED;
+		serr->stalling = false;
+		return sl_error_set(&serr->err, err.code,
+		                    "failed to get credential: failed to get secret '%s/%s': %s",
+		                    run->ns, name, err.msg);
+	}
+	return 0;
+}
+
+struct registry_auth {
+	struct sl_creds creds;
+	char *ca_file; /* a temp file holding certSecretRef's ca.crt */
+};
+
+static void registry_auth_clear(struct registry_auth *a)
+{
+	sl_creds_clear(&a->creds);
+	if (a->ca_file) {
+		unlink(a->ca_file);
+		free(a->ca_file);
+	}
+}
+
+static int load_auth(struct run *run, const struct sl_ocirepo_spec *spec, struct registry_auth *a,
+                     struct sl_source_error *serr)
+{
+	if (spec->secret_ref) {
+		_cleanup_(json_decrefp) json_t *secret = NULL;
+		int r = get_secret(run, spec->secret_ref, &secret, serr);
+		if (r < 0)
+			return r;
+		size_t len = 0;
+		_cleanup_free_ char *config = secret_value(secret, ".dockerconfigjson", &len);
+		_cleanup_free_ char *helper = NULL;
+		struct sl_error err = {0};
+		if (!config || sl_docker_config_lookup(config, len, spec->ref.registry, &a->creds,
+		                                       &helper, &err) < 0) {
+			serr->reason = SL_REASON_AUTH_FAILED;
+			return sl_error_set(
+			    &serr->err, SL_EAUTH,
+			    "failed to get credential: secret '%s/%s' has no usable "
+			    ".dockerconfigjson%s%s",
+			    run->ns, spec->secret_ref, err.msg[0] ? ": " : "", err.msg);
+		}
+	}
+	if (spec->cert_secret_ref) {
+		_cleanup_(json_decrefp) json_t *secret = NULL;
+		int r = get_secret(run, spec->cert_secret_ref, &secret, serr);
+		if (r < 0)
+			return r;
+		if (obj_str(secret, "data", "tls.crt") || obj_str(secret, "data", "tls.key")) {
+			serr->reason = SL_REASON_AUTH_FAILED;
+			return sl_error_set(
+			    &serr->err, SL_EUNSUPPORTED,
+			    "failed to generate transport for '%s': client certificates "
+			    "(tls.crt, tls.key) are not supported by sluice yet",
+			    spec->url);
+		}
+		size_t len = 0;
+		_cleanup_free_ char *ca = secret_value(secret, "ca.crt", &len);
+		if (!ca) {
+			serr->reason = SL_REASON_AUTH_FAILED;
+			return sl_error_set(
+			    &serr->err, SL_EINVAL,
+			    "failed to generate transport for '%s': secret '%s/%s' has "
+			    "no ca.crt",
+			    spec->url, run->ns, spec->cert_secret_ref);
+		}
+		_cleanup_free_ char *path = sl_asprintf("%s/sluice-ca-XXXXXX", sl_tmpdir());
+		_cleanup_close_ int fd = mkostemp(path, O_CLOEXEC);
+		if (fd < 0 || write(fd, ca, len) != (ssize_t)len) {
+			serr->reason = SL_REASON_AUTH_FAILED;
+			if (fd >= 0)
+				unlink(path);
+			return sl_error_errno(&serr->err, errno, SL_EIO, "writing the CA of '%s'",
+			                      spec->url);
+		}
+		a->ca_file = TAKE_PTR(path);
+	}
+	return 0;
+}
+
+/* ---- the reconcile -------------------------------------------------------- */
+
+static int64_t generation_of(const json_t *obj)
+{
+	return json_integer_value(json_object_get(json_object_get(obj, "metadata"), "generation"));
+}
+
+static bool same_json(const json_t *a, const json_t *b)
+{
+	if (!a || json_is_null(a))
+		return !b || json_is_null(b);
+	return b && json_equal(a, b);
+}
+
+/* The content configuration is unchanged: spec.ignore and
+ * spec.layerSelector as they were when the artifact was made. */
+static bool content_config_unchanged(const json_t *obj, const json_t *status)
+{
+	const json_t *spec = json_object_get(obj, "spec");
+	return same_json(json_object_get(spec, "ignore"),
+	                 json_object_get(status, "observedIgnore")) &&
+	       same_json(json_object_get(spec, "layerSelector"),
+	                 json_object_get(status, "observedLayerSelector"));
+}
+
+static void summarize(struct run *run)
+{
+	struct sl_summary_opts opts = {summary_types, summary_negative, summary_bipolar};
+	sl_conditions_summarize(run->status, &run->st, SL_COND_READY, &opts);
+}
+
+/* Checks the stored artifact: gone or corrupt means it is made again. */
+static void check_storage(struct run *run)
+{
+	const char *path = obj_str(run->status, "artifact", "path");
+	if (!path)
+		return;
+	struct sl_error err = {0};
+	const char *digest = obj_str(run->status, "artifact", "digest");
+	int r = sl_storage_verify(run->w->rc->storage, path, digest ? digest : "", &err);
+	if (r == 0)
+		return;
+	if (r == SL_EDIGEST) {
+		char msg[SL_ERROR_MAX + 64];
+		snprintf(msg, sizeof(msg), "failed to verify integrity of artifact: %s", err.msg);
+		record_event(run, "Warning", "ArtifactVerificationFailed", msg, NULL);
+		sl_storage_remove(run->w->rc->storage, path, &err);
+	}
+	json_object_del(run->status, "artifact");
+	json_object_del(run->status, "url");
+	sl_condition_delete(run->status, COND_ARTIFACT_IN_STORE);
+}
+
+/* The NewArtifact event's message (§4). */
+static char *artifact_message(const char *revision, const char *url, const json_t *annotations)
+{
+	const char *src = json_string_value(json_object_get(annotations, OCI_SOURCE_ANNOTATION));
+	const char *rev = json_string_value(json_object_get(annotations, OCI_REVISION_ANNOTATION));
+	if (src && rev)
+		return sl_asprintf("stored artifact with revision '%s' from '%s', origin source "
+		                   "'%s', origin revision '%s'",
+		                   revision, url, src, rev);
+	return sl_asprintf("stored artifact with revision '%s' from '%s'", revision, url);
+}
+
+/* Downloads and stores a new artifact, sets status.artifact and status.url. */
+static int store_artifact(struct run *run, struct sl_registry *reg,
+                          const struct sl_ocirepo_spec *spec, const struct sl_ocirepo_revision *rev,
+                          struct sl_source_error *serr)
+{
+	struct sl_ocirepo_fetch fetched = {0};
+	_cleanup_close_ int fd = -1;
+	int r = sl_ocirepo_fetch_layer(reg, spec, rev, run->w->rc->max_layer_bytes, &fd, &fetched,
+	                               serr);
+	if (r < 0)
+		return r;
+	struct sl_storage_dir *dir = NULL;
+	struct sl_artifact art = {0};
+	_cleanup_free_ char *file = sl_storage_file_for_revision(rev->revision);
+	_cleanup_free_ char *latest_url = NULL;
+	struct sl_error err = {0};
+	r = sl_storage_lock(run->w->rc->storage, "ocirepository", run->ns, run->name, true, &dir,
+	                    &err);
+	if (r < 0) {
+		sl_condition_set(run->status, &run->st, COND_STORAGE_FAILED, SL_COND_TRUE,
+		                 REASON_DIR_CREATION, "%s", err.msg);
+		serr->reason = REASON_DIR_CREATION;
+		sl_error_set(&serr->err, r, "%s", err.msg);
+		sl_ocirepo_fetch_clear(&fetched);
+		return r;
+	}
+	if (spec->layer_copy) {
+		r = sl_storage_store(dir, file, fd, 0, fetched.layer_digest, &art, &err);
+	} else {
+		struct sl_repack_opts opts = {.ignore = spec->ignore};
+		r = sl_storage_repack(dir, file, fd, &opts, &art, &err);
+	}
+	if (r == 0)
+		r = sl_storage_symlink_latest(dir, file, &latest_url, &err);
+	if (r == 0)
+		sl_storage_gc(dir, file, NULL, &err);
+	sl_storage_unlock(dir);
+	if (r < 0) {
+		const char *reason =
+		    spec->layer_copy ? SL_REASON_LAYER_FAILED : REASON_ARCHIVE_FAILED;
+		sl_condition_set(run->status, &run->st, COND_STORAGE_FAILED, SL_COND_TRUE, reason,
+		                 "unable to archive artifact to storage: %s", err.msg);
+		serr->reason = reason;
+		sl_error_set(&serr->err, r, "unable to archive artifact to storage: %s", err.msg);
+		sl_ocirepo_fetch_clear(&fetched);
+		sl_artifact_clear(&art);
+		return r;
+	}
+	const char *old_digest = obj_str(run->status, "artifact", "digest");
+	bool new_digest = !old_digest || strcmp(old_digest, art.digest) != 0;
+	json_t *artifact =
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:O}", "digest", art.digest, "lastUpdateTime",
+	              art.last_update_time, "path", art.path, "revision", rev->revision, "url",
+	              art.url, "size", (json_int_t)art.size, "metadata", fetched.annotations);
+	json_object_set_new(run->status, "artifact", artifact);
+	json_object_set_new(run->status, "url", json_string(latest_url));
+	const json_t *spec_json = json_object_get(run->obj, "spec");
+	if (json_object_get(spec_json, "ignore"))
+		json_object_set(run->status, "observedIgnore",
+		                json_object_get(spec_json, "ignore"));
+	else
+		json_object_del(run->status, "observedIgnore");
+	if (json_object_get(spec_json, "layerSelector"))
+		json_object_set(run->status, "observedLayerSelector",
+		                json_object_get(spec_json, "layerSelector"));
+	else
+		json_object_del(run->status, "observedLayerSelector");
+	if (new_digest) {
+		_cleanup_free_ char *msg =
+		    artifact_message(rev->revision, spec->url, fetched.annotations);
+		json_t *ann = json_pack("{s:s,s:s}", ANNOTATION_REVISION, rev->revision,
+		                        ANNOTATION_DIGEST, art.digest);
+		record_event(run, "Normal", "NewArtifact", msg, ann);
+		json_decref(ann);
+	}
+	sl_ocirepo_fetch_clear(&fetched);
+	sl_artifact_clear(&art);
+	return 0;
+}
+
+/* reconcileSource + reconcileArtifact. Returns 0, or <0 with serr set. */
+static int reconcile_source(struct run *run, const struct sl_ocirepo_spec *spec,
+                            struct sl_source_error *serr)
+{
+	_cleanup_(registry_auth_clear) struct registry_auth auth = {0};
+	int r = load_auth(run, spec, &auth, serr);
+	if (r < 0)
+		return r;
+	struct sl_registry_opts opts = {
+	    .creds = &auth.creds,
+	    .insecure = spec->insecure,
+	    .ca_file = auth.ca_file,
+	    .timeout_ms = spec->timeout_ms > 0 ? spec->timeout_ms * 5 : 0,
+	    .user_agent = "flux/v2",
+	};
+	_cleanup_(sl_registry_freep) struct sl_registry *reg = NULL;
+	struct sl_error err = {0};
+	if (sl_registry_new(spec->ref.registry, &opts, &reg, &err) < 0) {
+		serr->reason = SL_REASON_AUTH_FAILED;
+		return sl_error_set(&serr->err, err.code,
+		                    "failed to generate transport for '%s': %s", spec->url,
+		                    err.msg);
+	}
+	struct sl_ocirepo_revision rev = {0};
+	r = sl_ocirepo_resolve(reg, spec, &rev, serr);
+	if (r < 0)
+		return r;
+	const char *stored = obj_str(run->status, "artifact", "revision");
+	bool same = stored && strcmp(stored, rev.revision) == 0 &&
+	            content_config_unchanged(run->obj, run->status);
+	if (!same && stored && strcmp(stored, rev.revision) != 0) {
+		sl_condition_set(run->status, &run->st, COND_ARTIFACT_OUTDATED, SL_COND_TRUE,
+		                 REASON_NEW_REVISION, "new revision '%s' for '%s'", rev.revision,
+		                 spec->url);
+		sl_condition_mark_reconciling(run->status, &run->st, SL_REASON_PROGRESSING,
+		                              "building artifact: new revision '%s' for '%s'",
+		                              rev.revision, spec->url);
+		sl_condition_set(
+		    run->status, &run->st, SL_COND_READY, SL_COND_UNKNOWN, SL_REASON_PROGRESSING,
+		    "building artifact: new revision '%s' for '%s'", rev.revision, spec->url);
+		if (patch_status(run, &err) < 0)
+			sl_log_debug("%s", err.msg);
+	}
+	if (!same)
+		r = store_artifact(run, reg, spec, &rev, serr);
+	if (r == 0) {
+		sl_condition_delete(run->status, COND_FETCH_FAILED);
+		sl_condition_delete(run->status, COND_ARTIFACT_OUTDATED);
+		sl_condition_delete(run->status, COND_STORAGE_FAILED);
+		sl_condition_set(run->status, &run->st, COND_ARTIFACT_IN_STORE, SL_COND_TRUE,
+		                 SL_REASON_SUCCEEDED, "stored artifact for digest '%s'",
+		                 rev.revision);
+	}
+	sl_ocirepo_revision_clear(&rev);
+	return r;
+}
+
+/* The failure's conditions, event and result (§3: a stall is not retried). */
+static void record_failure(struct run *run, const struct sl_source_error *serr)
+{
+	if (serr->stalling) {
+		sl_condition_mark_stalled(run->status, &run->st, serr->reason, "%s", serr->err.msg);
+		json_object_set_new(run->status, "observedGeneration",
+		                    json_integer(generation_of(run->obj)));
+	} else {
+		if (strcmp(serr->reason, REASON_DIR_CREATION) != 0 &&
+		    strcmp(serr->reason, REASON_ARCHIVE_FAILED) != 0)
+			sl_condition_set(run->status, &run->st, COND_FETCH_FAILED, SL_COND_TRUE,
+			                 serr->reason, "%s", serr->err.msg);
+		const char *msg = sl_condition_message(run->status, SL_COND_RECONCILING);
+		_cleanup_free_ char *keep = sl_strdup(*msg ? msg : "reconciliation in progress");
+		sl_condition_mark_reconciling(run->status, &run->st,
+		                              SL_REASON_PROGRESSING_WITH_RETRY, "%s", keep);
+	}
+	summarize(run);
+	record_event(run, "Warning", serr->reason, serr->err.msg, NULL);
+}
+
+static int reconcile_object(struct run *run, struct sl_reconcile_result *out, struct sl_error *err)
+{
+	struct sl_ocirepo_reconciler *rc = run->w->rc;
+	const json_t *meta = json_object_get(run->obj, "metadata");
+	if (json_object_get(meta, "deletionTimestamp"))
+		return finalize(run, err);
+	if (!has_finalizer(run->obj)) {
+		int r = set_finalizer(run, true, err);
+		if (r == 0)
+			out->requeue = true;
+		return r;
+	}
+	struct sl_source_error serr = {0};
+	struct sl_ocirepo_spec spec = {0};
+	int r = sl_ocirepo_spec_parse(run->obj, &spec, &serr);
+	if (r == 0 && spec.suspend) {
+		if (rc->gotk)
+			sl_gotk_record_suspend(rc->gotk, SL_OCIREPO_KIND, run->ns, run->name, true);
+		sl_ocirepo_spec_clear(&spec);
+		return 0;
+	}
+	if (rc->gotk)
+		sl_gotk_record_suspend(rc->gotk, SL_OCIREPO_KIND, run->ns, run->name, false);
+
+	int64_t generation = generation_of(run->obj);
+	int64_t observed = json_integer_value(json_object_get(run->status, "observedGeneration"));
+	if (generation != observed)
+		sl_condition_mark_reconciling(run->status, &run->st, SL_REASON_PROGRESSING,
+		                              "processing object: new generation %lld -> %lld",
+		                              (long long)observed, (long long)generation);
+	else
+		sl_condition_mark_reconciling(run->status, &run->st, SL_REASON_PROGRESSING,
+		                              "reconciliation in progress");
+	if (sl_condition_is_unknown(run->status, SL_COND_READY))
+		sl_condition_set(run->status, &run->st, SL_COND_READY, SL_COND_UNKNOWN,
+		                 SL_REASON_PROGRESSING, "reconciliation in progress");
+	/* kstatus readers see a new generation picked up at once. */
+	if ((generation != observed || sl_reconcile_request_pending(run->obj)) &&
+	    patch_status(run, err) < 0)
+		sl_log_debug("%s", err->msg);
+
+	if (r == 0) {
+		check_storage(run);
+		r = reconcile_source(run, &spec, &serr);
+	}
+	if (r < 0) {
+		record_failure(run, &serr);
+		sl_status_record_reconcile_request(run->status, run->obj);
+		int pr = patch_status(run, err);
+		sl_ocirepo_spec_clear(&spec);
+		if (pr < 0)
+			return pr;
+		if (serr.stalling)
+			return 0;
+		sl_error_set(err, r, "%s", serr.err.msg);
+		return r;
+	}
+	sl_condition_delete(run->status, SL_COND_RECONCILING);
+	sl_condition_delete(run->status, SL_COND_STALLED);
+	summarize(run);
+	json_object_set_new(run->status, "observedGeneration", json_integer(generation));
+	sl_status_record_reconcile_request(run->status, run->obj);
+	r = patch_status(run, err);
+	if (r == 0)
+		out->requeue_after_ms = sl_jitter_interval_ms(spec.interval_ms, rc->jitter_percent);
+	sl_ocirepo_spec_clear(&spec);
+	return r;
+}
+
+int sl_ocirepo_reconcile(void *worker_ctx, const char *key, struct sl_reconcile_result *out,
+                         struct sl_error *err)
+{
+	struct sl_ocirepo_worker *w = worker_ctx;
+	const char *slash = strchr(key, '/');
+	if (!slash)
+		return sl_error_set(err, SL_EINVAL, "bad key %s", key);
+	_cleanup_free_ char *ns = sl_strndup(key, (size_t)(slash - key));
+	const char *name = slash + 1;
+	json_t *cached = sl_kube_informer_get(w->rc->informer, ns, name);
+	if (!cached)
+		return 0; /* deleted: the finalizer already ran */
+	int64_t start = sl_clock_now_ns(w->rc->clock);
+	struct run run = {.w = w, .ns = ns, .name = name, .obj = json_deep_copy(cached)};
+	json_decref(cached);
+	json_t *status = json_object_get(run.obj, "status");
+	run.old_status = status ? json_deep_copy(status) : json_object();
+	run.status = status ? json_deep_copy(status) : json_object();
+	sl_cond_stamp_init(&run.st, run.obj, w->rc->clock);
+	int r = reconcile_object(&run, out, err);
+	if (w->rc->gotk) {
+		double secs = (double)(sl_clock_now_ns(w->rc->clock) - start) / 1e9;
+		sl_gotk_record_duration(w->rc->gotk, SL_OCIREPO_KIND, ns, name, secs);
+		const char *ready = "Unknown";
+		if (sl_condition_is_true(run.status, SL_COND_READY))
+			ready = "True";
+		else if (sl_condition_is_false(run.status, SL_COND_READY))
+			ready = "False";
+		sl_gotk_record_condition(w->rc->gotk, SL_OCIREPO_KIND, ns, name, SL_COND_READY,
+		                         ready);
+	}
+	json_decref(run.obj);
+	json_decref(run.old_status);
+	json_decref(run.status);
+	return r;
+}

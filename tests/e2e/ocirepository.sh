@@ -1,0 +1,241 @@
+# `sluice controller` reconciling OCIRepositories on the real control plane
+# against the real registry: the seed's v1beta2 objects (tag latest, tag
+# stable, semver) reach Ready with Flux's revision and metadata; consumers
+# get the bytes status.artifact.digest names; a new push is picked up on
+# `reconcile.fluxcd.io/requestedAt`; digest pins ignore pushes; a malformed
+# URL stalls; a stopped registry makes Ready=False and the object recovers;
+# suspended objects are left alone; a restarted controller re-uses stored
+# artifacts; deletion removes artifacts and finalizer; events are recorded.
+# Sourced by tests/e2e/run with KUBECONFIG set; the tests run in order.
+
+OR_SLUICE=${SLUICE_BIN:-$root/build/src/cli/sluice}
+OR_NS=e2e-ocirepo
+OR_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sluice-e2e-ocirepo.XXXXXX")
+OR_STORAGE=$OR_TMP/storage
+mkdir -p "$OR_STORAGE" "$OR_TMP/src"
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\ndata:\n  v: "1"\n' >"$OR_TMP/src/cm.yaml"
+
+# or_push TAG: pushes the current $OR_TMP/src as app:TAG.
+or_push() {
+  "$OR_SLUICE" push artifact "oci://$REGISTRY_HOST/e2e/app:$1" -f "$OR_TMP/src" \
+    --source=https://github.com/example/app.git --revision="main@sha1:$1" >/dev/null 2>&1
+}
+or_digest() { # or_digest TAG: the manifest digest the registry has for it
+  curl -fsS -o /dev/null -D - -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    "http://$REGISTRY_HOST/v2/e2e/app/manifests/$1" | tr -d '\r' |
+    awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}'
+}
+or_get() { kubectl get ocirepository -n "$OR_NS" "$1" -o jsonpath="$2"; }
+or_start_controller() {
+  setsid "$OR_SLUICE" controller --kubeconfig "$KUBECONFIG" --storage-path "$OR_STORAGE" \
+    --storage-addr "127.0.0.1:$OR_PORT" --metrics-addr "127.0.0.1:$(free_port)" \
+    --health-addr "127.0.0.1:$OR_HEALTH" --log-encoding console --concurrent 4 \
+    --min-retry-delay 200ms --max-retry-delay 2s >>"$OR_TMP/controller.log" 2>&1 &
+  echo $! >"$OR_TMP/controller.pid"
+  wait_for 30 curl -fsS "http://127.0.0.1:$OR_HEALTH/readyz" || fail "controller not ready: $(tail -5 "$OR_TMP/controller.log")"
+}
+or_stop_controller() {
+  local pid
+  pid=$(cat "$OR_TMP/controller.pid" 2>/dev/null) || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  # SIGTERM is a graceful stop: wait for the process to be gone.
+  wait_for 30 sh -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
+  rm -f "$OR_TMP/controller.pid"
+}
+# or_wait_ready NAME: Ready=True for the current generation.
+or_wait_ready() {
+  kubectl wait -n "$OR_NS" "ocirepository/$1" --for=condition=Ready --timeout=60s >/dev/null \
+    || fail "$1 not Ready: $(kubectl get ocirepository -n "$OR_NS" "$1" -o jsonpath='{.status.conditions}')"
+}
+or_revision_is() { [ "$(or_get "$1" '{.status.artifact.revision}')" = "$2" ]; }
+
+# Set-up runs here, not in a test's subshell: what it defines is needed by
+# every test.
+eval "$("$root/scripts/registry" start plain "$OR_TMP/registry")"
+OR_PORT=$(free_port)
+OR_HEALTH=$(free_port)
+
+or_setup() {
+  or_push latest && or_push stable && or_push 1.0.0 && or_push 1.1.0 && or_push 2.0.0-rc.1 \
+    || fail "pushing the artifacts"
+  # The CRD only (the Deployment is for clusters with real nodes).
+  "$OR_SLUICE" install --export | python3 -c '
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(sys.stdin) if d and d["kind"] in ("CustomResourceDefinition", "Namespace")]
+yaml.safe_dump_all(docs, sys.stdout)' | kubectl apply --server-side -f - >/dev/null
+  kubectl wait crd/ocirepositories.source.toolkit.fluxcd.io --for=condition=Established --timeout=30s >/dev/null
+  kubectl create namespace "$OR_NS" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  wait_for 30 kubectl get ocirepositories -n "$OR_NS" || fail "ocirepositories not served"
+  or_start_controller
+}
+
+or_seed_objects_become_ready_with_fluxs_revision() {
+  # The seed's manifests, verbatim but for the URL.
+  kubectl apply -n "$OR_NS" -f - >/dev/null <<EOF
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata:
+  name: podinfo
+spec:
+  interval: 1m
+  url: oci://$REGISTRY_HOST/e2e/app
+  ref:
+    tag: latest
+---
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata:
+  name: podinfo-stable
+spec:
+  interval: 1m
+  url: oci://$REGISTRY_HOST/e2e/app
+  ref:
+    tag: stable
+---
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata:
+  name: podinfo-semver
+spec:
+  interval: 1m
+  url: oci://$REGISTRY_HOST/e2e/app
+  ref:
+    semver: ">=1.0.0"
+EOF
+  or_wait_ready podinfo
+  or_wait_ready podinfo-stable
+  or_wait_ready podinfo-semver
+  or_revision_is podinfo "latest@$(or_digest latest)" || fail "revision $(or_get podinfo '{.status.artifact.revision}')"
+  or_revision_is podinfo-stable "stable@$(or_digest stable)" || fail "stable revision"
+  or_revision_is podinfo-semver "1.1.0@$(or_digest 1.1.0)" || fail "semver revision $(or_get podinfo-semver '{.status.artifact.revision}')"
+  [ "$(or_get podinfo '{.status.artifact.metadata.org\.opencontainers\.image\.source}')" = https://github.com/example/app.git ] \
+    || fail "metadata: $(or_get podinfo '{.status.artifact.metadata}')"
+  [ "$(or_get podinfo '{.status.artifact.metadata.org\.opencontainers\.image\.revision}')" = "main@sha1:latest" ] || fail "origin revision"
+  [ "$(or_get podinfo '{.status.conditions[?(@.type=="Ready")].message}')" = "stored artifact for digest 'latest@$(or_digest latest)'" ] \
+    || fail "Ready message: $(or_get podinfo '{.status.conditions}')"
+  [ "$(or_get podinfo '{.status.observedGeneration}')" = "$(or_get podinfo '{.metadata.generation}')" ] || fail "observedGeneration"
+  [ "$(or_get podinfo '{.metadata.finalizers[0]}')" = finalizers.fluxcd.io ] || fail "finalizer"
+  [ "$(or_get podinfo '{.status.url}')" = "http://127.0.0.1:$OR_PORT/ocirepository/$OR_NS/podinfo/latest.tar.gz" ] \
+    || fail "status.url $(or_get podinfo '{.status.url}')"
+}
+
+or_consumers_get_the_digest_status_names() {
+  local url digest
+  url=$(or_get podinfo '{.status.artifact.url}')
+  digest=$(or_get podinfo '{.status.artifact.digest}')
+  curl -fsS "$url" -o "$OR_TMP/artifact.tgz" || fail "GET $url"
+  [ "sha256:$(sha256sum "$OR_TMP/artifact.tgz" | cut -d' ' -f1)" = "$digest" ] || fail "digest mismatch"
+  tar -xzf "$OR_TMP/artifact.tgz" -C "$OR_TMP" ./cm.yaml 2>/dev/null || tar -xzf "$OR_TMP/artifact.tgz" -C "$OR_TMP" cm.yaml
+  cmp "$OR_TMP/cm.yaml" "$OR_TMP/src/cm.yaml" || fail "content differs"
+  [ "$(or_get podinfo '{.status.artifact.size}')" = "$(stat -c %s "$OR_TMP/artifact.tgz")" ] || fail "size"
+}
+
+or_new_push_is_picked_up_on_request() {
+  printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\ndata:\n  v: "2"\n' >"$OR_TMP/src/cm.yaml"
+  or_push latest
+  local want; want="latest@$(or_digest latest)"
+  kubectl annotate -n "$OR_NS" ocirepository/podinfo --overwrite reconcile.fluxcd.io/requestedAt=req-1 >/dev/null
+  wait_for 30 or_revision_is podinfo "$want" || fail "revision still $(or_get podinfo '{.status.artifact.revision}')"
+  wait_for 10 test "$(or_get podinfo '{.status.lastHandledReconcileAt}')" = req-1 || fail "lastHandledReconcileAt"
+  kubectl events -n "$OR_NS" --for ocirepository/podinfo 2>/dev/null | grep -q "NewArtifact" \
+    || kubectl get events -n "$OR_NS" --field-selector involvedObject.name=podinfo | grep -q NewArtifact \
+    || fail "no NewArtifact event"
+}
+
+or_digest_pin_ignores_pushes() {
+  local pinned; pinned=$(or_digest 1.0.0)
+  kubectl apply -n "$OR_NS" -f - >/dev/null <<EOF
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: pinned
+spec:
+  interval: 1m
+  url: oci://$REGISTRY_HOST/e2e/app
+  ref:
+    digest: $pinned
+    tag: latest
+EOF
+  or_wait_ready pinned
+  or_revision_is pinned "$pinned" || fail "revision $(or_get pinned '{.status.artifact.revision}')"
+  or_push 1.0.0
+  kubectl annotate -n "$OR_NS" ocirepository/pinned --overwrite reconcile.fluxcd.io/requestedAt=req-2 >/dev/null
+  wait_for 30 test "$(or_get pinned '{.status.lastHandledReconcileAt}')" = req-2 || fail "not reconciled"
+  or_revision_is pinned "$pinned" || fail "the pin moved"
+}
+
+or_malformed_url_stalls() {
+  kubectl apply -n "$OR_NS" -f - >/dev/null <<EOF
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: bad-url
+spec:
+  interval: 1m
+  url: oci://$REGISTRY_HOST/e2e/app:v1
+EOF
+  kubectl wait -n "$OR_NS" ocirepository/bad-url --for=condition=Stalled --timeout=30s >/dev/null || fail "not Stalled"
+  [ "$(or_get bad-url '{.status.conditions[?(@.type=="Ready")].reason}')" = URLInvalid ] || fail "reason $(or_get bad-url '{.status.conditions}')"
+  or_get bad-url '{.status.conditions[?(@.type=="Ready")].message}' | grep -q "URL must not contain a tag" || fail "message"
+}
+
+or_registry_outage_fails_and_recovers() {
+  "$root/scripts/registry" stop "$OR_TMP/registry" >/dev/null
+  kubectl annotate -n "$OR_NS" ocirepository/podinfo-stable --overwrite reconcile.fluxcd.io/requestedAt=req-3 >/dev/null
+  kubectl wait -n "$OR_NS" ocirepository/podinfo-stable --for=condition=Ready=False --timeout=30s >/dev/null \
+    || fail "still Ready: $(or_get podinfo-stable '{.status.conditions}')"
+  [ "$(or_get podinfo-stable '{.status.conditions[?(@.type=="Ready")].reason}')" = OCIArtifactPullFailed ] \
+    || fail "reason: $(or_get podinfo-stable '{.status.conditions}')"
+  [ "$(or_get podinfo-stable '{.status.conditions[?(@.type=="FetchFailed")].status}')" = True ] || fail "FetchFailed"
+  eval "$("$root/scripts/registry" start plain "$OR_TMP/registry")"
+  # Retried with backoff (capped at 2 s here), not at the next interval.
+  kubectl wait -n "$OR_NS" ocirepository/podinfo-stable --for=condition=Ready --timeout=60s >/dev/null \
+    || fail "did not recover: $(or_get podinfo-stable '{.status.conditions}')"
+}
+
+or_suspended_objects_are_left_alone() {
+  kubectl patch -n "$OR_NS" ocirepository/podinfo --type merge -p '{"spec":{"suspend":true}}' >/dev/null
+  local before; before=$(or_get podinfo '{.status.artifact.revision}')
+  printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: demo\ndata:\n  v: "3"\n' >"$OR_TMP/src/cm.yaml"
+  or_push latest
+  kubectl annotate -n "$OR_NS" ocirepository/podinfo --overwrite reconcile.fluxcd.io/requestedAt=req-4 >/dev/null
+  # Another object's request goes through the same queue: once it is
+  # handled, the suspended one had its chance.
+  kubectl annotate -n "$OR_NS" ocirepository/podinfo-semver --overwrite reconcile.fluxcd.io/requestedAt=req-4 >/dev/null
+  wait_for 30 test "$(or_get podinfo-semver '{.status.lastHandledReconcileAt}')" = req-4 || fail "semver not reconciled"
+  [ "$(or_get podinfo '{.status.artifact.revision}')" = "$before" ] || fail "suspended object changed"
+  [ "$(or_get podinfo '{.status.lastHandledReconcileAt}')" = req-1 ] || fail "suspended object handled a request"
+  kubectl patch -n "$OR_NS" ocirepository/podinfo --type merge -p '{"spec":{"suspend":false}}' >/dev/null
+  wait_for 30 or_revision_is podinfo "latest@$(or_digest latest)" || fail "resume did not pick up the push"
+}
+
+or_restart_reuses_stored_artifacts() {
+  local before; before=$(or_get podinfo-stable '{.status.artifact.lastUpdateTime}')
+  local gets; gets=$(grep -c 'GET /v2/e2e/app/blobs' "$REGISTRY_LOG" || true)
+  or_stop_controller
+  or_start_controller
+  kubectl annotate -n "$OR_NS" ocirepository/podinfo-stable --overwrite reconcile.fluxcd.io/requestedAt=req-5 >/dev/null
+  wait_for 30 test "$(or_get podinfo-stable '{.status.lastHandledReconcileAt}')" = req-5 || fail "not reconciled after restart"
+  [ "$(or_get podinfo-stable '{.status.artifact.lastUpdateTime}')" = "$before" ] || fail "artifact rebuilt after restart"
+  [ "$(grep -c 'GET /v2/e2e/app/blobs' "$REGISTRY_LOG" || true)" = "$gets" ] || fail "blobs downloaded again after restart"
+}
+
+or_deletion_removes_artifacts_and_finalizer() {
+  [ -d "$OR_STORAGE/ocirepository/$OR_NS/podinfo-stable" ] || fail "no stored artifacts to remove"
+  kubectl delete -n "$OR_NS" ocirepository/podinfo-stable --wait --timeout=30s >/dev/null || fail "deletion hangs"
+  [ ! -e "$OR_STORAGE/ocirepository/$OR_NS/podinfo-stable" ] || fail "artifacts left in storage"
+}
+
+run_test "ocirepository: setup (registry, CRD, controller)" or_setup
+run_test "ocirepository: the seed's v1beta2 objects become Ready with Flux's revision and metadata" or_seed_objects_become_ready_with_fluxs_revision
+run_test "ocirepository: status.artifact.url serves the bytes status.artifact.digest names" or_consumers_get_the_digest_status_names
+run_test "ocirepository: a new push is picked up on reconcile.fluxcd.io/requestedAt" or_new_push_is_picked_up_on_request
+run_test "ocirepository: a digest pin ignores new pushes" or_digest_pin_ignores_pushes
+run_test "ocirepository: a malformed URL stalls with URLInvalid" or_malformed_url_stalls
+run_test "ocirepository: a stopped registry makes Ready=False, and it recovers" or_registry_outage_fails_and_recovers
+run_test "ocirepository: suspended objects are left alone" or_suspended_objects_are_left_alone
+run_test "ocirepository: a restarted controller re-uses stored artifacts" or_restart_reuses_stored_artifacts
+run_test "ocirepository: deletion removes artifacts and the finalizer" or_deletion_removes_artifacts_and_finalizer
+or_stop_controller
+"$root/scripts/registry" stop --clean "$OR_TMP/registry" >/dev/null 2>&1 || true
+[ -n "${SLUICE_E2E_KEEP:-}" ] || rm -rf "$OR_TMP"
