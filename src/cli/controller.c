@@ -166,6 +166,83 @@ static void on_reconcile_error(void *ctx, const char *key, const struct sl_error
 	      err->msg, (long long)retry_ms);
 }
 
+/* ---- work-queue figures on /metrics ------------------------------------ */
+
+/* controller-runtime's workqueue_* and controller_runtime_* series, copied
+ * from the queue's and the pool's counters on every tick of the main loop
+ * (counters advance by the delta since the last tick). */
+struct queue_metrics {
+	struct sl_metric *depth, *adds, *retries, *unfinished, *longest;
+	struct sl_metric *reconciles, *active, *max_workers;
+	uint64_t last_adds, last_retries, last_success, last_error, last_requeue, last_after;
+};
+
+static int queue_metrics_register(struct sl_metrics *m, struct queue_metrics *qm,
+                                  struct sl_error *err)
+{
+	static const char *const name[] = {"name"};
+	static const char *const ctrl[] = {"controller"};
+	static const char *const ctrl_result[] = {"controller", "result"};
+	int r;
+	if ((r = sl_metrics_gauge(m, "workqueue_depth", "Current depth of workqueue", name, 1,
+	                          &qm->depth, err)) < 0 ||
+	    (r = sl_metrics_counter(m, "workqueue_adds_total",
+	                            "Total number of adds handled by workqueue", name, 1, &qm->adds,
+	                            err)) < 0 ||
+	    (r = sl_metrics_counter(m, "workqueue_retries_total",
+	                            "Total number of retries handled by workqueue", name, 1,
+	                            &qm->retries, err)) < 0 ||
+	    (r = sl_metrics_gauge(m, "workqueue_unfinished_work_seconds",
+	                          "How many seconds of work has been done that is in progress",
+	                          name, 1, &qm->unfinished, err)) < 0 ||
+	    (r = sl_metrics_gauge(m, "workqueue_longest_running_processor_seconds",
+	                          "How many seconds has the longest running processor been running",
+	                          name, 1, &qm->longest, err)) < 0 ||
+	    (r = sl_metrics_counter(m, "controller_runtime_reconcile_total",
+	                            "Total number of reconciliations per controller", ctrl_result,
+	                            2, &qm->reconciles, err)) < 0 ||
+	    (r = sl_metrics_gauge(m, "controller_runtime_active_workers",
+	                          "Number of currently used workers per controller", ctrl, 1,
+	                          &qm->active, err)) < 0 ||
+	    (r = sl_metrics_gauge(m, "controller_runtime_max_concurrent_reconciles",
+	                          "Maximum number of concurrent reconciles per controller", ctrl, 1,
+	                          &qm->max_workers, err)) < 0)
+		return r;
+	return 0;
+}
+
+static void counter_to(struct sl_metric *f, const char *const *labels, uint64_t now, uint64_t *last)
+{
+	if (now > *last)
+		sl_metric_add(f, labels, (double)(now - *last));
+	*last = now;
+}
+
+static void queue_metrics_update(struct queue_metrics *qm, struct sl_workqueue *q,
+                                 struct sl_worker_pool *pool)
+{
+	struct sl_workqueue_stats qs;
+	sl_workqueue_stats(q, &qs);
+	const char *const name[] = {"ocirepository"};
+	sl_metric_set(qm->depth, name, (double)qs.depth);
+	sl_metric_set(qm->unfinished, name, qs.unfinished_work_seconds);
+	sl_metric_set(qm->longest, name, qs.longest_running_processor_seconds);
+	counter_to(qm->adds, name, qs.adds_total, &qm->last_adds);
+	counter_to(qm->retries, name, qs.retries_total, &qm->last_retries);
+	struct sl_worker_pool_stats ps;
+	sl_worker_pool_stats(pool, &ps);
+	sl_metric_set(qm->active, name, ps.active);
+	sl_metric_set(qm->max_workers, name, ps.workers);
+	const char *const success[] = {"ocirepository", "success"};
+	const char *const error[] = {"ocirepository", "error"};
+	const char *const requeue[] = {"ocirepository", "requeue"};
+	const char *const after[] = {"ocirepository", "requeue_after"};
+	counter_to(qm->reconciles, success, ps.success, &qm->last_success);
+	counter_to(qm->reconciles, error, ps.error, &qm->last_error);
+	counter_to(qm->reconciles, requeue, ps.requeue, &qm->last_requeue);
+	counter_to(qm->reconciles, after, ps.requeue_after, &qm->last_after);
+}
+
 /* ---- the command ------------------------------------------------------ */
 
 static int parse_uint(const char *flag, const char *text, unsigned max, unsigned *ret,
@@ -244,7 +321,9 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 
 	_cleanup_(sl_metrics_freep) struct sl_metrics *metrics = sl_metrics_new();
 	struct sl_gotk_metrics gotk;
-	if ((r = sl_gotk_metrics_register(metrics, &gotk, err)) < 0)
+	struct queue_metrics qm = {0};
+	if ((r = sl_gotk_metrics_register(metrics, &gotk, err)) < 0 ||
+	    (r = queue_metrics_register(metrics, &qm, err)) < 0)
 		return r;
 	_cleanup_(sl_httpd_stopp) struct sl_httpd *artifacts = NULL, *metrics_srv = NULL,
 	                                          *health = NULL;
@@ -332,6 +411,7 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	bool synced = false;
 	int64_t renew_failed_since = 0;
 	while (!wait_signal(&set, 2000)) {
+		queue_metrics_update(&qm, queue, pool);
 		if (!synced && sl_kube_informer_wait_synced(informer, 0)) {
 			synced = true;
 			sl_httpd_set_ready(health, true);

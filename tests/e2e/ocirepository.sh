@@ -28,7 +28,7 @@ or_digest() { # or_digest TAG: the manifest digest the registry has for it
 or_get() { kubectl get ocirepository -n "$OR_NS" "$1" -o jsonpath="$2"; }
 or_start_controller() {
   setsid "$OR_SLUICE" controller --kubeconfig "$KUBECONFIG" --storage-path "$OR_STORAGE" \
-    --storage-addr "127.0.0.1:$OR_PORT" --metrics-addr "127.0.0.1:$(free_port)" \
+    --storage-addr "127.0.0.1:$OR_PORT" --metrics-addr "127.0.0.1:$OR_METRICS" \
     --health-addr "127.0.0.1:$OR_HEALTH" --log-encoding console --concurrent 4 \
     --min-retry-delay 200ms --max-retry-delay 2s >>"$OR_TMP/controller.log" 2>&1 &
   echo $! >"$OR_TMP/controller.pid"
@@ -54,6 +54,7 @@ or_revision_is() { [ "$(or_get "$1" '{.status.artifact.revision}')" = "$2" ]; }
 eval "$("$root/scripts/registry" start plain "$OR_TMP/registry")"
 OR_PORT=$(free_port)
 OR_HEALTH=$(free_port)
+OR_METRICS=$(free_port)
 
 or_setup() {
   or_push latest && or_push stable && or_push 1.0.0 && or_push 1.1.0 && or_push 2.0.0-rc.1 \
@@ -220,6 +221,18 @@ or_restart_reuses_stored_artifacts() {
   [ "$(grep -c 'GET /v2/e2e/app/blobs' "$REGISTRY_LOG" || true)" = "$gets" ] || fail "blobs downloaded again after restart"
 }
 
+or_metrics_expose_reconciles_and_the_queue() {
+  local m="$OR_TMP/metrics.txt"
+  # The queue figures are copied every 2 s: wait for a reconcile count.
+  wait_for 10 sh -c "curl -fsS http://127.0.0.1:$OR_METRICS/metrics >$m && grep -q 'controller_runtime_reconcile_total{controller=\"ocirepository\",result=\"requeue_after\"}' $m" \
+    || fail "no reconcile counts: $(head -c 2000 "$m")"
+  grep -q '^gotk_reconcile_duration_seconds_count{kind="OCIRepository",name="podinfo",namespace="'"$OR_NS"'"} [1-9]' "$m" || fail "no gotk_reconcile_duration_seconds"
+  grep -q '^gotk_reconcile_condition{kind="OCIRepository",name="podinfo",namespace="'"$OR_NS"'",status="True",type="Ready"} 1' "$m" || fail "no Ready condition gauge"
+  grep -q '^workqueue_depth{name="ocirepository"} ' "$m" || fail "no workqueue_depth"
+  grep -q '^workqueue_adds_total{name="ocirepository"} [1-9]' "$m" || fail "no workqueue_adds_total"
+  curl -fsS "http://127.0.0.1:$OR_HEALTH/healthz" >/dev/null || fail "healthz"
+}
+
 or_deletion_removes_artifacts_and_finalizer() {
   [ -d "$OR_STORAGE/ocirepository/$OR_NS/podinfo-stable" ] || fail "no stored artifacts to remove"
   kubectl delete -n "$OR_NS" ocirepository/podinfo-stable --wait --timeout=30s >/dev/null || fail "deletion hangs"
@@ -235,6 +248,7 @@ run_test "ocirepository: a malformed URL stalls with URLInvalid" or_malformed_ur
 run_test "ocirepository: a stopped registry makes Ready=False, and it recovers" or_registry_outage_fails_and_recovers
 run_test "ocirepository: suspended objects are left alone" or_suspended_objects_are_left_alone
 run_test "ocirepository: a restarted controller re-uses stored artifacts" or_restart_reuses_stored_artifacts
+run_test "ocirepository: /metrics has Flux's gotk_* and the work-queue figures" or_metrics_expose_reconciles_and_the_queue
 run_test "ocirepository: deletion removes artifacts and the finalizer" or_deletion_removes_artifacts_and_finalizer
 or_stop_controller
 "$root/scripts/registry" stop --clean "$OR_TMP/registry" >/dev/null 2>&1 || true
