@@ -221,6 +221,41 @@ or_restart_reuses_stored_artifacts() {
   [ "$(grep -c 'GET /v2/e2e/app/blobs' "$REGISTRY_LOG" || true)" = "$gets" ] || fail "blobs downloaded again after restart"
 }
 
+or_secret_and_cert_refs_reach_a_private_tls_registry() {
+  local vars host ca
+  vars=$("$root/scripts/registry" start basic-tls "$OR_TMP/tls-registry") || fail "TLS registry"
+  host=$(sed -n 's/^export REGISTRY_HOST=//p' <<<"$vars" | tr -d "'\"")
+  ca=$(sed -n 's/^export REGISTRY_CA=//p' <<<"$vars" | tr -d "'\"")
+  "$OR_SLUICE" push artifact "oci://$host/private/app:v1" -f "$OR_TMP/src" --source=s --revision=r \
+    --creds flux:s3cret --ca-file "$ca" >/dev/null 2>&1 || fail "push to the TLS registry"
+  kubectl create secret docker-registry -n "$OR_NS" regcred --docker-server="$host" \
+    --docker-username=flux --docker-password=s3cret >/dev/null
+  kubectl create secret generic -n "$OR_NS" regca --from-file=ca.crt="$ca" >/dev/null
+  kubectl apply -n "$OR_NS" -f - >/dev/null <<EOF
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: private
+spec:
+  interval: 1m
+  url: oci://$host/private/app
+  ref:
+    tag: v1
+  secretRef:
+    name: regcred
+  certSecretRef:
+    name: regca
+EOF
+  or_wait_ready private
+  # Without the credentials: an authentication failure, Ready=False.
+  kubectl patch -n "$OR_NS" ocirepository/private --type json -p '[{"op":"remove","path":"/spec/secretRef"}]' >/dev/null
+  kubectl wait -n "$OR_NS" ocirepository/private --for=condition=Ready=False --timeout=30s >/dev/null \
+    || fail "anonymous access succeeded: $(or_get private '{.status.conditions}')"
+  ! kubectl get events -n "$OR_NS" -o yaml | grep -q s3cret || fail "the password reached an event"
+  ! or_get private '{.status}' | grep -q s3cret || fail "the password reached the status"
+  "$root/scripts/registry" stop --clean "$OR_TMP/tls-registry" >/dev/null 2>&1 || true
+}
+
 or_metrics_expose_reconciles_and_the_queue() {
   local m="$OR_TMP/metrics.txt"
   # The queue figures are copied every 2 s: wait for a reconcile count.
@@ -248,6 +283,7 @@ run_test "ocirepository: a malformed URL stalls with URLInvalid" or_malformed_ur
 run_test "ocirepository: a stopped registry makes Ready=False, and it recovers" or_registry_outage_fails_and_recovers
 run_test "ocirepository: suspended objects are left alone" or_suspended_objects_are_left_alone
 run_test "ocirepository: a restarted controller re-uses stored artifacts" or_restart_reuses_stored_artifacts
+run_test "ocirepository: secretRef and certSecretRef reach a private TLS registry" or_secret_and_cert_refs_reach_a_private_tls_registry
 run_test "ocirepository: /metrics has Flux's gotk_* and the work-queue figures" or_metrics_expose_reconciles_and_the_queue
 run_test "ocirepository: deletion removes artifacts and the finalizer" or_deletion_removes_artifacts_and_finalizer
 or_stop_controller
