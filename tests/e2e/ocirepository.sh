@@ -268,6 +268,39 @@ or_metrics_expose_reconciles_and_the_queue() {
   curl -fsS "http://127.0.0.1:$OR_HEALTH/healthz" >/dev/null || fail "healthz"
 }
 
+# or_candidate NAME: a controller with leader election that reconciles
+# nothing (its label selector matches no object); pid and health port in
+# $OR_TMP/NAME.{pid,health}.
+or_candidate() {
+  local health; health=$(free_port)
+  echo "$health" >"$OR_TMP/$1.health"
+  RUNTIME_NAMESPACE=$OR_NS setsid "$OR_SLUICE" controller --kubeconfig "$KUBECONFIG" \
+    --storage-path "$OR_STORAGE" --storage-addr "127.0.0.1:$(free_port)" \
+    --metrics-addr "127.0.0.1:$(free_port)" --health-addr "127.0.0.1:$health" \
+    --log-encoding console --enable-leader-election --watch-label-selector sluice-e2e=none \
+    >>"$OR_TMP/$1.log" 2>&1 &
+  echo $! >"$OR_TMP/$1.pid"
+}
+or_ready() { curl -fsS "http://127.0.0.1:$(cat "$OR_TMP/$1.health")/readyz" >/dev/null 2>&1; }
+or_holder() { kubectl get lease -n "$OR_NS" source-controller-leader-election -o jsonpath='{.spec.holderIdentity}' 2>/dev/null; }
+
+or_leader_election_hands_over() {
+  or_candidate leader-a
+  wait_for 30 or_ready leader-a || fail "first candidate never ready: $(tail -5 "$OR_TMP/leader-a.log")"
+  local a b; a=$(cat "$OR_TMP/leader-a.pid")
+  or_candidate leader-b
+  b=$(cat "$OR_TMP/leader-b.pid")
+  wait_for 10 sh -c "grep -q 'attempting to acquire leader lease' $OR_TMP/leader-b.log" || fail "second candidate silent"
+  case $(or_holder) in *"_$a") ;; *) fail "lease held by $(or_holder), not $a" ;; esac
+  ! or_ready leader-b || fail "the waiting candidate is ready"
+  # A graceful stop releases the lease: the other takes over at its next try.
+  kill -TERM "$a"
+  wait_for 30 or_ready leader-b || fail "no hand-over: $(tail -5 "$OR_TMP/leader-b.log")"
+  case $(or_holder) in *"_$b") ;; *) fail "lease held by $(or_holder), not $b" ;; esac
+  kill -TERM "$b"
+  wait_for 30 sh -c "! kill -0 $b 2>/dev/null" || fail "second candidate did not stop"
+}
+
 or_deletion_removes_artifacts_and_finalizer() {
   [ -d "$OR_STORAGE/ocirepository/$OR_NS/podinfo-stable" ] || fail "no stored artifacts to remove"
   kubectl delete -n "$OR_NS" ocirepository/podinfo-stable --wait --timeout=30s >/dev/null || fail "deletion hangs"
@@ -285,6 +318,7 @@ run_test "ocirepository: suspended objects are left alone" or_suspended_objects_
 run_test "ocirepository: a restarted controller re-uses stored artifacts" or_restart_reuses_stored_artifacts
 run_test "ocirepository: secretRef and certSecretRef reach a private TLS registry" or_secret_and_cert_refs_reach_a_private_tls_registry
 run_test "ocirepository: /metrics has Flux's gotk_* and the work-queue figures" or_metrics_expose_reconciles_and_the_queue
+run_test "ocirepository: leader election: one candidate leads, a graceful stop hands over" or_leader_election_hands_over
 run_test "ocirepository: deletion removes artifacts and the finalizer" or_deletion_removes_artifacts_and_finalizer
 or_stop_controller
 "$root/scripts/registry" stop --clean "$OR_TMP/registry" >/dev/null 2>&1 || true
