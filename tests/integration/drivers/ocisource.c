@@ -34,7 +34,9 @@ int main(int argc, char **argv)
 	}
 	struct sl_source_error serr = {0};
 	struct sl_ocirepo_spec spec;
-	if (sl_ocirepo_spec_parse(obj, &spec, &serr) < 0)
+	int parsed = sl_ocirepo_spec_parse(obj, &spec, &serr);
+	json_decref(obj);
+	if (parsed < 0)
 		return report(&serr);
 	struct sl_creds creds = {0};
 	if (getenv("SLUICE_TEST_USER")) {
@@ -52,6 +54,7 @@ int main(int argc, char **argv)
 	struct sl_error err = {0};
 	if (sl_registry_new(spec.ref.registry, &opts, &reg, &err) < 0) {
 		fprintf(stderr, "%s\n", err.msg);
+		sl_ocirepo_spec_clear(&spec);
 		return 2;
 	}
 	struct sl_ocirepo_revision rev = {0};
@@ -73,6 +76,5 @@ int main(int argc, char **argv)
 	sl_ocirepo_revision_clear(&rev);
 	sl_registry_free(reg);
 	sl_ocirepo_spec_clear(&spec);
-	json_decref(obj);
 	return rc;
 }
