@@ -166,6 +166,13 @@ int cmd_create_secret_oci(int argc, char **argv, struct sl_error *err);
 int cmd_pull_artifact(int argc, char **argv, struct sl_error *err);
 int cmd_install(int argc, char **argv, struct sl_error *err);
 int cmd_controller(int argc, char **argv, struct sl_error *err);
+int cmd_uninstall(int argc, char **argv, struct sl_error *err);
+int cmd_get_sources_oci(int argc, char **argv, struct sl_error *err);
+int cmd_create_source_oci(int argc, char **argv, struct sl_error *err);
+int cmd_reconcile_source_oci(int argc, char **argv, struct sl_error *err);
+int cmd_suspend_source_oci(int argc, char **argv, struct sl_error *err);
+int cmd_resume_source_oci(int argc, char **argv, struct sl_error *err);
+int cmd_delete_source_oci(int argc, char **argv, struct sl_error *err);
 
 /* The install manifests (config/), embedded at build time by
  * scripts/embed-files in the order they apply; a {0} entry ends the list.

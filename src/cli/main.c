@@ -68,24 +68,80 @@ const struct command cli_commands[] = {
      "  sluice copy artifact oci://ghcr.io/org/app:v1.2.0 oci://registry.prod:5000/app \\\n"
      "    --with-signatures --dest-creds \"$PROD_USER:$PROD_TOKEN\"",
      cmd_copy_artifact},
-    {"create", "secret oci", "Generate the image pull Secret an OCIRepository's secretRef names.",
+    {"create", "secret oci",
+     "Create or update the image pull Secret an OCIRepository's secretRef names, or print it.",
      "sluice create secret oci <name> --url=<registry> --username=<user> --password=<pass> "
      "[--namespace=flux-system] [--export]",
+     "  # Create it in the cluster\n"
+     "  sluice create secret oci podinfo-auth --url=ghcr.io --username=username \\\n"
+     "    --password=password\n\n"
      "  # Write it to a file and encrypt it with SOPS\n"
      "  sluice create secret oci podinfo-auth --url=ghcr.io --username=username \\\n"
      "    --password=password --export > repo-auth.yaml",
      cmd_create_secret_oci},
+    {"create", "source oci", "Create or update an OCIRepository and wait for its artifact.",
+     "sluice create source oci <name> --url=oci://<registry>/<repository> "
+     "--tag=<tag>|--tag-semver=<range>|--digest=<digest> [flags]",
+     "  # Create an OCIRepository for a public artifact and wait until it is Ready\n"
+     "  sluice create source oci podinfo \\\n"
+     "    --url=oci://ghcr.io/stefanprodan/manifests/podinfo \\\n"
+     "    --tag=6.6.2 \\\n"
+     "    --interval=10m\n\n"
+     "  # Print it instead, with an image pull secret, to keep it in Git\n"
+     "  sluice create source oci podinfo --url=oci://ghcr.io/org/app --tag-semver='>=1.0.0' \\\n"
+     "    --secret-ref=podinfo-auth --export > podinfo-source.yaml",
+     cmd_create_source_oci},
+    {"get", "sources oci", "Print the status of OCIRepositories as Flux's table.",
+     "sluice get sources oci [name] [-A] [--status-selector=<type>=<status>] [-o json|yaml] "
+     "[flags]",
+     "  # List the OCIRepositories of flux-system and their status\n"
+     "  sluice get sources oci\n\n"
+     "  # Those that are not Ready, in every namespace\n"
+     "  sluice get sources oci -A --status-selector ready=false\n\n"
+     "  # One object, whole, for scripts\n"
+     "  sluice get sources oci podinfo -o json",
+     cmd_get_sources_oci},
+    {"reconcile", "source oci",
+     "Ask for an OCIRepository's reconciliation now and wait for its outcome.",
+     "sluice reconcile source oci <name> [flags]",
+     "  # Fetch the latest revision of the artifact now\n"
+     "  sluice reconcile source oci podinfo",
+     cmd_reconcile_source_oci},
+    {"suspend", "source oci", "Suspend the reconciliation of OCIRepositories.",
+     "sluice suspend source oci <name>... [flags]",
+     "  # Stop following the registry for podinfo\n"
+     "  sluice suspend source oci podinfo",
+     cmd_suspend_source_oci},
+    {"resume", "source oci", "Resume suspended OCIRepositories and wait for their reconciliation.",
+     "sluice resume source oci <name>... [flags]",
+     "  # Follow the registry again and fetch what changed meanwhile\n"
+     "  sluice resume source oci podinfo",
+     cmd_resume_source_oci},
+    {"delete", "source oci", "Delete an OCIRepository and wait until it is gone.",
+     "sluice delete source oci <name> [--silent] [flags]",
+     "  # Delete without the confirmation prompt (needed when stdin is not a terminal)\n"
+     "  sluice delete source oci podinfo --silent",
+     cmd_delete_source_oci},
     {"install", NULL,
-     "Print the manifests that install the sluice controller and its CRDs in a cluster.",
-     "sluice install --export [--namespace=flux-system] [flags]",
-     "  # Install in flux-system\n"
-     "  sluice install --export | kubectl apply --server-side -f -\n\n"
-     "  # Install in another namespace, keeping the manifests in Git\n"
+     "Install the sluice controller and its CRDs in a cluster, or print their manifests.",
+     "sluice install [--export] [--namespace=flux-system] [flags]",
+     "  # Install in flux-system and wait for the controller\n"
+     "  sluice install\n\n"
+     "  # Print the manifests instead, e.g. for kubectl or to keep them in Git\n"
+     "  sluice install --export | kubectl apply --server-side -f -\n"
      "  sluice install --export --namespace=gitops > clusters/prod/sluice-system.yaml\n\n"
      "  # From a private mirror of the image, watching only its own namespace\n"
      "  sluice install --export --registry=registry.internal:5000/mirror \\\n"
      "    --watch-all-namespaces=false",
      cmd_install},
+    {"uninstall", NULL,
+     "Delete the sluice controller, its CRDs (with every OCIRepository) and its namespace.",
+     "sluice uninstall [--silent] [--keep-namespace] [--dry-run] [flags]",
+     "  # Uninstall from flux-system without the confirmation prompt\n"
+     "  sluice uninstall --silent\n\n"
+     "  # Keep the namespace and whatever else lives in it\n"
+     "  sluice uninstall --namespace=gitops --keep-namespace --silent",
+     cmd_uninstall},
     {"controller", NULL,
      "Run the controller: Flux's source-controller for OCIRepository, in or out of a cluster.",
      "sluice controller [--kubeconfig=<path>] [--storage-path=/data] [flags]",
@@ -105,6 +161,15 @@ const struct command *cli_find_command(const char *verb, const char *noun)
 		    (!c->noun || (noun && strcmp(c->noun, noun) == 0)))
 			return c;
 	return NULL;
+}
+
+/* The noun of the first command with this verb. */
+static const char *example_noun(const char *verb)
+{
+	for (const struct command *c = cli_commands; c->verb; c++)
+		if (strcmp(c->verb, verb) == 0 && c->noun)
+			return c->noun;
+	return "artifact";
 }
 
 static void print_usage(FILE *out)
@@ -155,9 +220,8 @@ int main(int argc, char **argv)
 		if (known_verb && noun && strcmp(noun, "--help") && strcmp(noun, "-h"))
 			sl_log_failure("unknown command \"%s %s\" for \"sluice\"", verb, noun);
 		else if (known_verb)
-			sl_log_failure(
-			    "\"sluice %s\" needs a subcommand, e.g. \"sluice %s artifact\"", verb,
-			    verb);
+			sl_log_failure("\"sluice %s\" needs a subcommand, e.g. \"sluice %s %s\"",
+			               verb, verb, example_noun(verb));
 		else
 			sl_log_failure("unknown command \"%s\" for \"sluice\"", verb);
 		fprintf(stderr, "Run 'sluice --help' for usage.\n");

@@ -267,6 +267,10 @@ int sl_kube_delete(struct sl_kube *k, const struct sl_kube_resource *res, const 
 			                    json_string(opts->precondition_resource_version));
 		json_object_set_new(body, "preconditions", pre);
 	}
+	/* The API server reads DeleteOptions from the body when there is one
+	 * and then ignores ?dryRun: a dry run must say so in the body too. */
+	if (opts && opts->dry_run)
+		json_object_set_new(body, "dryRun", json_pack("[s]", "All"));
 	struct kube_params p = {.dry_run = opts && opts->dry_run};
 	return run(k, KUBE_DELETE, res, target_ns(k, res, ns, NULL), name, &p, body, NULL, err);
 }

@@ -198,12 +198,14 @@ EOF
 
 crds_kubectl_shows_fluxs_columns_short_name_and_categories() {
   local header
-  header=$(kubectl get ocirepositories -n "$CRDS_NS" | head -1)
+  # All of kubectl's output first: `| head -1` would SIGPIPE it under pipefail.
+  header=$(kubectl get ocirepositories -n "$CRDS_NS")
+  header=${header%%$'\n'*}
   [ "$(tr -s ' ' <<<"$header")" = "NAME URL READY STATUS AGE" ] || fail "columns: $header"
   kubectl get ocirepo -n "$CRDS_NS" podinfo >/dev/null || fail "short name ocirepo"
   local cat
   for cat in fluxcd fluxcd-sources all; do
-    kubectl get "$cat" -n "$CRDS_NS" -o name | grep -qx 'ocirepository.source.toolkit.fluxcd.io/podinfo' \
+    kubectl get "$cat" -n "$CRDS_NS" -o name | grep -x 'ocirepository.source.toolkit.fluxcd.io/podinfo' >/dev/null \
       || fail "category $cat lacks the OCIRepository: $(kubectl get "$cat" -n "$CRDS_NS" -o name)"
   done
 }
@@ -272,7 +274,7 @@ crds_deployment_rolls_out_behind_the_artifact_service() {
 crds_service_has_an_endpoint() {
   kubectl -n flux-system get endpointslices -l kubernetes.io/service-name=source-controller \
     -o jsonpath='{range .items[*].endpoints[?(@.conditions.ready==true)]}{.addresses[0]} {end}{.items[*].ports[0].port}' \
-    | grep -q '^[0-9.]* 9090$'
+    | grep '^[0-9.]* 9090$' >/dev/null
 }
 
 crds_a_second_namespace_installs_beside_the_first() {

@@ -138,8 +138,8 @@ or_new_push_is_picked_up_on_request() {
   kubectl annotate -n "$OR_NS" ocirepository/podinfo --overwrite reconcile.fluxcd.io/requestedAt=req-1 >/dev/null
   wait_for 30 or_revision_is podinfo "$want" || fail "revision still $(or_get podinfo '{.status.artifact.revision}')"
   wait_for 10 test "$(or_get podinfo '{.status.lastHandledReconcileAt}')" = req-1 || fail "lastHandledReconcileAt"
-  kubectl events -n "$OR_NS" --for ocirepository/podinfo 2>/dev/null | grep -q "NewArtifact" \
-    || kubectl get events -n "$OR_NS" --field-selector involvedObject.name=podinfo | grep -q NewArtifact \
+  kubectl events -n "$OR_NS" --for ocirepository/podinfo 2>/dev/null | grep "NewArtifact" >/dev/null \
+    || kubectl get events -n "$OR_NS" --field-selector involvedObject.name=podinfo | grep NewArtifact >/dev/null \
     || fail "no NewArtifact event"
 }
 
@@ -177,7 +177,7 @@ spec:
 EOF
   kubectl wait -n "$OR_NS" ocirepository/bad-url --for=condition=Stalled --timeout=30s >/dev/null || fail "not Stalled"
   [ "$(or_get bad-url '{.status.conditions[?(@.type=="Ready")].reason}')" = URLInvalid ] || fail "reason $(or_get bad-url '{.status.conditions}')"
-  or_get bad-url '{.status.conditions[?(@.type=="Ready")].message}' | grep -q "URL must not contain a tag" || fail "message"
+  or_get bad-url '{.status.conditions[?(@.type=="Ready")].message}' | grep "URL must not contain a tag" >/dev/null || fail "message"
 }
 
 or_registry_outage_fails_and_recovers() {
@@ -251,8 +251,8 @@ EOF
   kubectl patch -n "$OR_NS" ocirepository/private --type json -p '[{"op":"remove","path":"/spec/secretRef"}]' >/dev/null
   kubectl wait -n "$OR_NS" ocirepository/private --for=condition=Ready=False --timeout=30s >/dev/null \
     || fail "anonymous access succeeded: $(or_get private '{.status.conditions}')"
-  ! kubectl get events -n "$OR_NS" -o yaml | grep -q s3cret || fail "the password reached an event"
-  ! or_get private '{.status}' | grep -q s3cret || fail "the password reached the status"
+  ! kubectl get events -n "$OR_NS" -o yaml | grep s3cret >/dev/null || fail "the password reached an event"
+  ! or_get private '{.status}' | grep s3cret >/dev/null || fail "the password reached the status"
   "$root/scripts/registry" stop --clean "$OR_TMP/tls-registry" >/dev/null 2>&1 || true
 }
 
