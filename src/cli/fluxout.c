@@ -42,9 +42,7 @@ char *cli_truncate_hex(const char *s)
 	return sl_buf_steal(&b);
 }
 
-/* Terminal columns, as go-runewidth counts them; bytes when the text is
- * not valid in the locale. */
-static size_t display_width(const char *s)
+size_t cli_display_width(const char *s)
 {
 	size_t n = mbstowcs(NULL, s, 0);
 	if (n == (size_t)-1)
@@ -59,7 +57,7 @@ static size_t display_width(const char *s)
 static void pad_cell(struct sl_buf *out, const char *s, size_t width)
 {
 	sl_buf_append(out, s, strlen(s));
-	for (size_t w = display_width(s); w < width; w++)
+	for (size_t w = cli_display_width(s); w < width; w++)
 		sl_buf_append(out, " ", 1);
 }
 
@@ -72,11 +70,11 @@ void cli_table_print(struct sl_buf *out, const char *const *header, size_t n_col
 		upper[c] = sl_strdup(header[c]);
 		for (char *p = upper[c]; *p; p++)
 			*p = (char)toupper((unsigned char)*p);
-		width[c] = display_width(upper[c]);
+		width[c] = cli_display_width(upper[c]);
 	}
 	for (size_t r = 0; r < n_rows; r++)
 		for (size_t c = 0; c < n_cols; c++) {
-			size_t w = display_width(cells[r * n_cols + c]);
+			size_t w = cli_display_width(cells[r * n_cols + c]);
 			if (w > width[c])
 				width[c] = w;
 		}

@@ -18,6 +18,10 @@
 #include "base/base.h"
 #include "codec/yaml.h"
 
+/* Terminal columns, as go-runewidth counts them; bytes when the text is
+ * not valid in the locale. */
+size_t cli_display_width(const char *s);
+
 /* flux2 internal/utils.TruncateHex: every run of 40 to 128 lowercase hex
  * digits that is a whole word (regexp \b[a-f0-9]{40,128}\b) is cut to its
  * first 8 characters. "6.3.5@sha256:6c959c51..." -> "6.3.5@sha256:6c959c51". */

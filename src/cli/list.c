@@ -3,6 +3,7 @@
 #include <wchar.h>
 
 #include "cli/cli.h"
+#include "cli/fluxout.h"
 
 static struct {
 	char *filter_semver, *filter_regex, *output;
@@ -34,22 +35,10 @@ static bool is_cosign_tag(const char *t)
 	return sl_endswith(t, ".sig") || sl_endswith(t, ".att") || sl_endswith(t, ".sbom");
 }
 
-static size_t display_width(const char *s)
-{
-	size_t n = mbstowcs(NULL, s, 0);
-	if (n == (size_t)-1)
-		return strlen(s);
-	wchar_t *w = sl_xcalloc(n + 1, sizeof(wchar_t));
-	mbstowcs(w, s, n + 1);
-	int width = wcswidth(w, n);
-	free(w);
-	return width < 0 ? strlen(s) : (size_t)width;
-}
-
 static void pad(const char *s, size_t width)
 {
 	fputs(s, stdout);
-	for (size_t w = display_width(s); w < width; w++)
+	for (size_t w = cli_display_width(s); w < width; w++)
 		fputc(' ', stdout);
 }
 
@@ -65,8 +54,8 @@ static void print_table(const struct row *rows, size_t n)
 		const char *cells[] = {rows[i].artifact, rows[i].digest, rows[i].source,
 		                       rows[i].revision};
 		for (int c = 0; c < 4; c++)
-			if (display_width(cells[c]) > width[c])
-				width[c] = display_width(cells[c]);
+			if (cli_display_width(cells[c]) > width[c])
+				width[c] = cli_display_width(cells[c]);
 	}
 	for (int c = 0; c < 4; c++) {
 		pad(header[c], width[c]);
