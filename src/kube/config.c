@@ -276,6 +276,9 @@ static int kc_str(const struct sl_node *map, const char *key, const char *what, 
 	if (v->type != SL_NODE_STR)
 		return sl_error_set(err, SL_EINVAL, "%s: %s must be a string, not a %s", what, key,
 		                    sl_node_type_name(v->type));
+	/* A NUL inside would cut the value silently ("https://a\0.evil"). */
+	if (strlen(v->str.ptr) != v->str.len)
+		return sl_error_set(err, SL_EINVAL, "%s: %s holds a NUL character", what, key);
 	*ret = *v->str.ptr ? v->str.ptr : NULL;
 	return 0;
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "codec/codec.h"
 #include "kube/kube_internal.h"
 
 /* Identical events remembered for counting; client-go's logger keeps 4096
@@ -176,9 +177,37 @@ static int bump(struct sl_kube *k, struct sl_kube_recorder *rec, const char *key
 	return r < 0 ? r : 1;
 }
 
-int sl_kube_record_event(struct sl_kube *k, struct sl_kube_recorder *rec,
-                         const struct sl_kube_event *ev, struct sl_error *err)
+/* s with every invalid UTF-8 sequence replaced by U+FFFD, as Go's JSON
+ * encoder writes it: error messages cut to a buffer's size may end in half
+ * a character, and an event is better sent than lost for it. */
+static char *utf8_clean(const char *s)
 {
+	struct sl_buf b;
+	sl_buf_init(&b, 0);
+	size_t len = strlen(s);
+	for (size_t i = 0; i < len;) {
+		uint32_t c;
+		size_t n = sl_utf8_decode(s + i, len - i, &c);
+		if (n) {
+			sl_buf_append(&b, s + i, n);
+			i += n;
+		} else {
+			sl_buf_append(&b, "\xef\xbf\xbd", 3);
+			i++;
+		}
+	}
+	return sl_buf_steal(&b);
+}
+
+int sl_kube_record_event(struct sl_kube *k, struct sl_kube_recorder *rec,
+                         const struct sl_kube_event *given, struct sl_error *err)
+{
+	_cleanup_free_ char *message = given->message ? utf8_clean(given->message) : NULL;
+	_cleanup_free_ char *reason = given->reason ? utf8_clean(given->reason) : NULL;
+	struct sl_kube_event clean = *given;
+	clean.message = message;
+	clean.reason = reason;
+	const struct sl_kube_event *ev = &clean;
 	int r = validate(ev, err);
 	if (r < 0)
 		return r;
