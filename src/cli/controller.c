@@ -396,7 +396,6 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	struct sl_worker_pool_config pcfg = {
 	    .name = "ocirepo",
 	    .workers = concurrent,
-	    .stack_size = 1024 * 1024,
 	    .reconcile = sl_ocirepo_reconcile,
 	    .ctx = &app,
 	    .worker_init = worker_init,

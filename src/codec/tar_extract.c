@@ -59,9 +59,12 @@ static int open_dir_chain(int root_fd, char **parts, size_t n, mode_t mode, stru
 static int write_entry_data(struct sl_tar_reader *t, int fd, uint64_t *total,
                             const struct sl_extract_limits *limits, struct sl_error *err)
 {
-	static _Thread_local char chunk[128 * 1024];
+	/* On the heap, not thread-local: 128 KiB of static TLS per module made
+	 * every thread of the controller carry it, and broke small stacks. */
+	enum { CHUNK = 128 * 1024 };
+	_cleanup_free_ char *chunk = sl_xmalloc(CHUNK);
 	for (;;) {
-		ssize_t n = sl_tar_read(t, chunk, sizeof(chunk), err);
+		ssize_t n = sl_tar_read(t, chunk, CHUNK, err);
 		if (n == 0)
 			return 0;
 		if (n < 0)

@@ -40,7 +40,10 @@ int sl_tar_index_read(int tgz_fd, const struct sl_extract_limits *limits, struct
 		return rc;
 	struct sl_tar_index *idx = sl_xcalloc(1, sizeof(*idx));
 	uint64_t total = 0;
-	static _Thread_local char chunk[128 * 1024];
+	/* On the heap, not thread-local: 128 KiB of static TLS per module made
+	 * every thread of the controller carry it, and broke small stacks. */
+	enum { CHUNK = 128 * 1024 };
+	_cleanup_free_ char *chunk = sl_xmalloc(CHUNK);
 	for (;;) {
 		const struct sl_tar_header *h;
 		rc = sl_tar_next(t, &h, err);
@@ -59,7 +62,7 @@ int sl_tar_index_read(int tgz_fd, const struct sl_extract_limits *limits, struct
 		if (h->type == S_IFREG) {
 			_cleanup_(sl_sha256_freep) struct sl_sha256 *hash = sl_sha256_new();
 			ssize_t n;
-			while ((n = sl_tar_read(t, chunk, sizeof(chunk), err)) > 0) {
+			while ((n = sl_tar_read(t, chunk, CHUNK, err)) > 0) {
 				sl_sha256_update(hash, chunk, (size_t)n);
 				e.size += (uint64_t)n;
 				total += (uint64_t)n;

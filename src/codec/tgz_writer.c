@@ -324,10 +324,13 @@ int sl_tgz_add_file(struct sl_tgz_writer *w, const char *name, mode_t mode, int 
 	int r = write_header(w, name, mode, size, '0', err);
 	if (r < 0)
 		return r;
-	static _Thread_local unsigned char chunk[128 * 1024];
+	/* On the heap, not thread-local: 128 KiB of static TLS per module made
+	 * every thread of the controller carry it, and broke small stacks. */
+	enum { CHUNK = 128 * 1024 };
+	_cleanup_free_ unsigned char *chunk = sl_xmalloc(CHUNK);
 	uint64_t left = size;
 	while (left) {
-		size_t want = left < sizeof(chunk) ? (size_t)left : sizeof(chunk);
+		size_t want = left < CHUNK ? (size_t)left : CHUNK;
 		ssize_t n = read(src_fd, chunk, want);
 		if (n < 0) {
 			if (errno == EINTR)
