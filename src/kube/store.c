@@ -47,8 +47,20 @@ json_t *kube_store_get(struct kube_store *s, const char *key)
 	return obj;
 }
 
+/* What no reconciler reads goes before an object is cached: managedFields
+ * (more than half of a typical object) and kubectl's last-applied copy of
+ * the whole object. The cache is most of a controller's idle memory. */
+static void trim_for_cache(json_t *obj)
+{
+	json_t *meta = json_object_get(obj, "metadata");
+	json_object_del(meta, "managedFields");
+	json_object_del(json_object_get(meta, "annotations"),
+	                "kubectl.kubernetes.io/last-applied-configuration");
+}
+
 void kube_store_upsert(struct kube_store *s, json_t *obj, const struct sl_kube_informer_handlers *h)
 {
+	trim_for_cache(obj);
 	_cleanup_free_ char *key = kube_store_key(obj);
 	if (!key)
 		return;
@@ -91,6 +103,7 @@ void kube_store_replace(struct kube_store *s, const json_t *items,
 		_cleanup_free_ char *key = kube_store_key(obj);
 		if (!key)
 			continue;
+		trim_for_cache(obj);
 		json_t *old = json_object_get(s->objects, key);
 		json_object_set(fresh, key, obj);
 		if (!old)
