@@ -10,6 +10,7 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <pthread.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -936,23 +937,31 @@ int reg_ping(struct sl_registry *r, struct sl_error *err)
 	return 0;
 }
 
+/* Loads libcurl and libcrypto (for digests of blobs), which sluice does not
+ * link (curl_loader.h, crypto_loader.h), and initialises libcurl: once per
+ * process, whichever thread gets here first (the controller's workers). */
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_init_rc;
+static char curl_init_msg[SL_ERROR_MAX];
+
+static void curl_init_once(void)
+{
+	struct sl_error e = {0};
+	int rc = sl_curl_available(&e);
+	if (rc == 0)
+		rc = sl_crypto_available(&e);
+	if (rc == 0 && curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		rc = sl_error_set(&e, SL_ENOMEM, "initialising libcurl");
+	curl_init_rc = rc;
+	snprintf(curl_init_msg, sizeof(curl_init_msg), "%s", e.msg);
+}
+
 int sl_registry_new(const char *host, const struct sl_registry_opts *opts, struct sl_registry **ret,
                     struct sl_error *err)
 {
-	static bool curl_ready;
-	if (!curl_ready) {
-		/* Loads libcurl and libcrypto (for digests of blobs), which sluice
-		 * does not link (curl_loader.h, crypto_loader.h). */
-		int rc = sl_curl_available(err);
-		if (rc < 0)
-			return rc;
-		rc = sl_crypto_available(err);
-		if (rc < 0)
-			return rc;
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-			return sl_error_set(err, SL_ENOMEM, "initialising libcurl");
-		curl_ready = true;
-	}
+	pthread_once(&curl_once, curl_init_once);
+	if (curl_init_rc < 0)
+		return sl_error_set(err, curl_init_rc, "%s", curl_init_msg);
 	struct sl_registry *r = sl_xcalloc(1, sizeof(*r));
 	r->host = sl_strdup(host);
 	r->opts = *opts;
