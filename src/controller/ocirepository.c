@@ -503,8 +503,11 @@ static int reconcile_object(struct run *run, struct sl_reconcile_result *out, st
 	if (sl_condition_is_unknown(run->status, SL_COND_READY))
 		sl_condition_set(run->status, &run->st, SL_COND_READY, SL_COND_UNKNOWN,
 		                 SL_REASON_PROGRESSING, "reconciliation in progress");
-	/* kstatus readers see a new generation picked up at once. */
-	if ((generation != observed || sl_reconcile_request_pending(run->obj)) &&
+	/* kstatus readers see a new generation picked up at once; an object
+	 * never reconciled before (no conditions yet) gets its first status
+	 * with the result instead, one write fewer per new object. */
+	bool seen = json_array_size(json_object_get(run->old_status, "conditions")) > 0;
+	if (seen && (generation != observed || sl_reconcile_request_pending(run->obj)) &&
 	    patch_status(run, err) < 0)
 		sl_log_debug("%s", err->msg);
 
