@@ -154,6 +154,7 @@ static int worker_init(void *ctx, unsigned index, void **ret, struct sl_error *e
 static void worker_fini(void *worker_ctx)
 {
 	struct sl_ocirepo_worker *w = worker_ctx;
+	sl_ocirepo_worker_clear(w);
 	sl_kube_free(w->kube);
 	free(w);
 }

@@ -173,7 +173,8 @@ static int get_secret(struct run *run, const char *name, json_t **ret, struct sl
 
 struct registry_auth {
 	struct sl_creds creds;
-	char *ca_file; /* a temp file holding certSecretRef's ca.crt */
+	char *ca_file;                     /* a temp file holding certSecretRef's ca.crt */
+	char ca_digest[SL_DIGEST_STR_LEN]; /* of its content, "" without one */
 };
 
 static void registry_auth_clear(struct registry_auth *a)
@@ -183,6 +184,45 @@ static void registry_auth_clear(struct registry_auth *a)
 		unlink(a->ca_file);
 		free(a->ca_file);
 	}
+	memset(a, 0, sizeof(*a));
+}
+
+struct sl_ocirepo_registry_cache {
+	struct sl_registry *reg;
+	struct registry_auth auth; /* keeps the CA file the client reads */
+	char key[SL_DIGEST_STR_LEN];
+};
+
+void sl_ocirepo_worker_clear(struct sl_ocirepo_worker *w)
+{
+	if (!w->registry)
+		return;
+	sl_registry_free(w->registry->reg);
+	registry_auth_clear(&w->registry->auth);
+	free(w->registry);
+	w->registry = NULL;
+}
+
+/* What makes two clients interchangeable: registry, TLS and credentials
+ * (hashed: the key never holds a secret in the clear). */
+static void registry_key(const struct sl_ocirepo_spec *spec, const struct registry_auth *a,
+                         char out[SL_DIGEST_STR_LEN])
+{
+	struct sl_buf b;
+	sl_buf_init(&b, 0);
+	const char *parts[] = {spec->ref.registry,
+	                       a->creds.username,
+	                       a->creds.password,
+	                       a->creds.identity_token,
+	                       a->creds.registry_token,
+	                       a->ca_digest,
+	                       spec->insecure ? "insecure" : "secure"};
+	for (size_t i = 0; i < SL_ARRAY_SIZE(parts); i++) {
+		sl_buf_append(&b, parts[i] ? parts[i] : "", parts[i] ? strlen(parts[i]) : 0);
+		sl_buf_append(&b, "\0", 1);
+	}
+	sl_sha256_digest(b.data, b.len, out);
+	sl_buf_free(&b);
 }
 
 static int load_auth(struct run *run, const struct sl_ocirepo_spec *spec, struct registry_auth *a,
@@ -240,6 +280,7 @@ static int load_auth(struct run *run, const struct sl_ocirepo_spec *spec, struct
 			                      spec->url);
 		}
 		a->ca_file = TAKE_PTR(path);
+		sl_sha256_digest(ca, len, a->ca_digest);
 	}
 	return 0;
 }
@@ -390,32 +431,69 @@ static int store_artifact(struct run *run, struct sl_registry *reg,
 }
 
 /* reconcileSource + reconcileArtifact. Returns 0, or <0 with serr set. */
-static int reconcile_source(struct run *run, const struct sl_ocirepo_spec *spec,
-                            struct sl_source_error *serr)
+/* The worker's registry client for spec: the kept one when registry,
+ * TLS and credentials are the same, else a new one (kept for next time). */
+static int registry_for(struct run *run, const struct sl_ocirepo_spec *spec,
+                        struct sl_registry **ret, struct sl_source_error *serr)
 {
-	_cleanup_(registry_auth_clear) struct registry_auth auth = {0};
+	struct sl_ocirepo_worker *w = run->w;
+	struct registry_auth auth = {0};
 	int r = load_auth(run, spec, &auth, serr);
-	if (r < 0)
+	if (r < 0) {
+		registry_auth_clear(&auth);
 		return r;
+	}
+	/* The registry calls of one reconcile share one deadline. */
+	int64_t timeout_ms = spec->timeout_ms > 0 ? spec->timeout_ms * 5 : 0;
+	char key[SL_DIGEST_STR_LEN];
+	registry_key(spec, &auth, key);
+	if (w->registry && strcmp(w->registry->key, key) == 0) {
+		registry_auth_clear(&auth);
+		sl_registry_set_deadline(w->registry->reg, timeout_ms);
+		*ret = w->registry->reg;
+		return 0;
+	}
+	sl_ocirepo_worker_clear(w);
 	struct sl_registry_opts opts = {
 	    .creds = &auth.creds,
 	    .insecure = spec->insecure,
 	    .ca_file = auth.ca_file,
-	    .timeout_ms = spec->timeout_ms > 0 ? spec->timeout_ms * 5 : 0,
+	    .timeout_ms = timeout_ms,
 	    .user_agent = "flux/v2",
 	};
-	_cleanup_(sl_registry_freep) struct sl_registry *reg = NULL;
+	struct sl_registry *reg = NULL;
 	struct sl_error err = {0};
 	if (sl_registry_new(spec->ref.registry, &opts, &reg, &err) < 0) {
+		registry_auth_clear(&auth);
 		serr->reason = SL_REASON_AUTH_FAILED;
 		return sl_error_set(&serr->err, err.code,
 		                    "failed to generate transport for '%s': %s", spec->url,
 		                    err.msg);
 	}
-	struct sl_ocirepo_revision rev = {0};
-	r = sl_ocirepo_resolve(reg, spec, &rev, serr);
+	w->registry = sl_xcalloc(1, sizeof(*w->registry));
+	w->registry->reg = reg;
+	w->registry->auth = auth;
+	memcpy(w->registry->key, key, sizeof(key));
+	*ret = reg;
+	return 0;
+}
+
+static int reconcile_source(struct run *run, const struct sl_ocirepo_spec *spec,
+                            struct sl_source_error *serr)
+{
+	struct sl_registry *reg = NULL;
+	int r = registry_for(run, spec, &reg, serr);
 	if (r < 0)
 		return r;
+	struct sl_error err = {0};
+	struct sl_ocirepo_revision rev = {0};
+	r = sl_ocirepo_resolve(reg, spec, &rev, serr);
+	if (r < 0) {
+		/* The next attempt starts with a fresh client: a registry that
+		 * failed may come back with another scheme or token realm. */
+		sl_ocirepo_worker_clear(run->w);
+		return r;
+	}
 	const char *stored = obj_str(run->status, "artifact", "revision");
 	bool same = stored && strcmp(stored, rev.revision) == 0 &&
 	            content_config_unchanged(run->obj, run->status);
@@ -434,6 +512,8 @@ static int reconcile_source(struct run *run, const struct sl_ocirepo_spec *spec,
 	}
 	if (!same)
 		r = store_artifact(run, reg, spec, &rev, serr);
+	if (r < 0 && strcmp(serr->reason, SL_REASON_PULL_FAILED) == 0)
+		sl_ocirepo_worker_clear(run->w);
 	if (r == 0) {
 		sl_condition_delete(run->status, COND_FETCH_FAILED);
 		sl_condition_delete(run->status, COND_ARTIFACT_OUTDATED);

@@ -35,11 +35,20 @@ struct sl_ocirepo_reconciler {
 	uint64_t max_layer_bytes; /* 0: no cap (Flux has none) */
 };
 
+struct sl_ocirepo_registry_cache;
+
 /* The worker_ctx of a pool running sl_ocirepo_reconcile. */
 struct sl_ocirepo_worker {
 	struct sl_ocirepo_reconciler *rc;
 	struct sl_kube *kube;
+	/* The last registry client, kept while the next reconcile wants the
+	 * same registry with the same credentials: its connection, scheme and
+	 * token carry over (no /v2/ ping, no token request). */
+	struct sl_ocirepo_registry_cache *registry;
 };
+
+/* Releases what a worker keeps between reconciles (not the kube client). */
+void sl_ocirepo_worker_clear(struct sl_ocirepo_worker *w);
 
 /* One reconcile of the object named key ("namespace/name"). */
 int sl_ocirepo_reconcile(void *worker_ctx, const char *key, struct sl_reconcile_result *out,

@@ -163,6 +163,9 @@ struct sl_registry;
 int sl_registry_new(const char *host, const struct sl_registry_opts *opts, struct sl_registry **ret,
                     struct sl_error *err);
 void sl_registry_free(struct sl_registry *r);
+/* Starts a new whole-operation deadline (opts.timeout_ms's meaning; 0:
+ * none), for a client kept across operations (the controller's). */
+void sl_registry_set_deadline(struct sl_registry *r, int64_t timeout_ms);
 static inline void sl_registry_freep(struct sl_registry **r)
 {
 	sl_registry_free(*r);

@@ -989,6 +989,11 @@ int sl_registry_new(const char *host, const struct sl_registry_opts *opts, struc
 	return 0;
 }
 
+void sl_registry_set_deadline(struct sl_registry *r, int64_t timeout_ms)
+{
+	r->deadline_ms = timeout_ms > 0 ? sl_now_ms() + timeout_ms : 0;
+}
+
 void sl_registry_free(struct sl_registry *r)
 {
 	if (!r)
