@@ -15,7 +15,7 @@
 static struct {
 	char *storage_path, *storage_addr, *storage_adv_addr, *metrics_addr, *health_addr;
 	char *concurrent, *log_level, *log_encoding, *watch_label_selector;
-	char *retention_records, *jitter;
+	char *retention_records, *jitter, *max_artifact_mib;
 	int64_t retention_ttl_ms, min_retry_ms, max_retry_ms, graceful_ms;
 	bool watch_all_namespaces, leader_election;
 	char *events_addr, *leader_id;
@@ -46,6 +46,8 @@ static struct flag flags[] = {
      "the name of the Lease"},
     {"artifact-retention-ttl", 0, FLAG_DURATION, &o.retention_ttl_ms, "60s",
      "how long an artifact other than the current one is kept"},
+    {"artifact-max-size", 0, FLAG_STRING, &o.max_artifact_mib, "2048",
+     "the largest artifact layer, and the most it may extract to, in MiB (0: no limit)"},
     {"artifact-retention-records", 0, FLAG_STRING, &o.retention_records, "2",
      "how many artifacts (the current one included) are kept per object"},
     {"min-retry-delay", 0, FLAG_DURATION, &o.min_retry_ms, "750ms",
@@ -276,12 +278,13 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 		return sl_error_set(err, SL_EINVAL, "--log-encoding must be json or console");
 	log_json = strcmp(o.log_encoding, "json") == 0;
 	log_debug = strcmp(o.log_level, "debug") == 0 || strcmp(o.log_level, "trace") == 0;
-	unsigned concurrent = 0, records = 0, jitter = 0;
+	unsigned concurrent = 0, records = 0, jitter = 0, max_mib = 0;
 	int r;
 	if ((r = parse_uint("concurrent", o.concurrent, 1024, &concurrent, err)) < 0 ||
 	    (r = parse_uint("artifact-retention-records", o.retention_records, 1000, &records,
 	                    err)) < 0 ||
-	    (r = parse_uint("interval-jitter-percentage", o.jitter, 99, &jitter, err)) < 0)
+	    (r = parse_uint("interval-jitter-percentage", o.jitter, 99, &jitter, err)) < 0 ||
+	    (r = parse_uint("artifact-max-size", o.max_artifact_mib, 1u << 20, &max_mib, err)) < 0)
 		return r;
 	if (concurrent == 0)
 		return sl_error_set(err, SL_EINVAL, "--concurrent must be at least 1");
@@ -351,6 +354,7 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	    .gotk = &gotk,
 	    .clock = clock,
 	    .jitter_percent = (int)jitter,
+	    .max_layer_bytes = (uint64_t)max_mib << 20,
 	};
 
 	/* Leader election before anything reconciles. */

@@ -377,9 +377,13 @@ static int store_artifact(struct run *run, struct sl_registry *reg,
 		return r;
 	}
 	if (spec->layer_copy) {
-		r = sl_storage_store(dir, file, fd, 0, fetched.layer_digest, &art, &err);
+		r = sl_storage_store(dir, file, fd, run->w->rc->max_layer_bytes,
+		                     fetched.layer_digest, &art, &err);
 	} else {
-		struct sl_repack_opts opts = {.ignore = spec->ignore};
+		struct sl_repack_opts opts = {
+		    .ignore = spec->ignore,
+		    .limits = {.max_total_bytes = run->w->rc->max_layer_bytes},
+		};
 		r = sl_storage_repack(dir, file, fd, &opts, &art, &err);
 	}
 	if (r == 0)

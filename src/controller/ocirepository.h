@@ -32,7 +32,9 @@ struct sl_ocirepo_reconciler {
 	const struct sl_gotk_metrics *gotk; /* may be NULL */
 	struct sl_clock *clock;
 	int jitter_percent;
-	uint64_t max_layer_bytes; /* 0: no cap (Flux has none) */
+	/* Caps on a layer's compressed size and on what it extracts to (0:
+	 * none). Flux has none: a decompression bomb would fill its disk. */
+	uint64_t max_layer_bytes;
 };
 
 struct sl_ocirepo_registry_cache;

@@ -30,7 +30,7 @@ or_start_controller() {
   setsid "$OR_SLUICE" controller --kubeconfig "$KUBECONFIG" --storage-path "$OR_STORAGE" \
     --storage-addr "127.0.0.1:$OR_PORT" --metrics-addr "127.0.0.1:$OR_METRICS" \
     --health-addr "127.0.0.1:$OR_HEALTH" --log-encoding console --concurrent 4 \
-    --min-retry-delay 200ms --max-retry-delay 2s >>"$OR_TMP/controller.log" 2>&1 &
+    --min-retry-delay 200ms --max-retry-delay 2s ${OR_EXTRA:-} >>"$OR_TMP/controller.log" 2>&1 &
   echo $! >"$OR_TMP/controller.pid"
   wait_for 30 curl -fsS "http://127.0.0.1:$OR_HEALTH/readyz" || fail "controller not ready: $(tail -5 "$OR_TMP/controller.log")"
 }
@@ -301,6 +301,33 @@ or_leader_election_hands_over() {
   wait_for 30 sh -c "! kill -0 $b 2>/dev/null" || fail "second candidate did not stop"
 }
 
+or_oversized_layers_are_refused() {
+  # 5 MiB of zeros: a tiny layer that extracts far beyond a 1 MiB cap.
+  mkdir -p "$OR_TMP/bomb"
+  head -c $((5 << 20)) /dev/zero >"$OR_TMP/bomb/zeros.yaml"
+  "$OR_SLUICE" push artifact "oci://$REGISTRY_HOST/e2e/bomb:v1" -f "$OR_TMP/bomb" --source=s --revision=r \
+    >/dev/null 2>&1 || fail "push"
+  or_stop_controller
+  OR_EXTRA="--artifact-max-size 1" or_start_controller
+  kubectl apply -n "$OR_NS" -f - >/dev/null <<EOF
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: bomb
+spec:
+  interval: 1m
+  url: oci://$REGISTRY_HOST/e2e/bomb
+  ref:
+    tag: v1
+EOF
+  kubectl wait -n "$OR_NS" ocirepository/bomb --for=condition=Ready=False --timeout=30s >/dev/null \
+    || fail "not refused: $(or_get bomb '{.status.conditions}')"
+  [ ! -e "$OR_STORAGE/ocirepository/$OR_NS/bomb/latest.tar.gz" ] || fail "the bomb was stored"
+  kubectl delete -n "$OR_NS" ocirepository/bomb --wait --timeout=30s >/dev/null
+  or_stop_controller
+  or_start_controller
+}
+
 or_deletion_removes_artifacts_and_finalizer() {
   [ -d "$OR_STORAGE/ocirepository/$OR_NS/podinfo-stable" ] || fail "no stored artifacts to remove"
   kubectl delete -n "$OR_NS" ocirepository/podinfo-stable --wait --timeout=30s >/dev/null || fail "deletion hangs"
@@ -319,6 +346,7 @@ run_test "ocirepository: a restarted controller re-uses stored artifacts" or_res
 run_test "ocirepository: secretRef and certSecretRef reach a private TLS registry" or_secret_and_cert_refs_reach_a_private_tls_registry
 run_test "ocirepository: /metrics has Flux's gotk_* and the work-queue figures" or_metrics_expose_reconciles_and_the_queue
 run_test "ocirepository: leader election: one candidate leads, a graceful stop hands over" or_leader_election_hands_over
+run_test "ocirepository: a layer extracting beyond --artifact-max-size is refused" or_oversized_layers_are_refused
 run_test "ocirepository: deletion removes artifacts and the finalizer" or_deletion_removes_artifacts_and_finalizer
 or_stop_controller
 "$root/scripts/registry" stop --clean "$OR_TMP/registry" >/dev/null 2>&1 || true
