@@ -107,6 +107,8 @@ void sl_buf_free(struct sl_buf *b);
 /* Returns 0, or SL_ELIMIT when len would exceed max, SL_ENOMEM. */
 int sl_buf_append(struct sl_buf *b, const void *data, size_t len);
 int sl_buf_printf(struct sl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* sl_buf_append of a NUL-terminated string, without counting by hand. */
+int sl_buf_puts(struct sl_buf *b, const char *s);
 void sl_buf_reset(struct sl_buf *b);
 /* Gives the data away (caller frees) and resets the buffer. */
 char *sl_buf_steal(struct sl_buf *b);

@@ -74,3 +74,8 @@ char *sl_buf_steal(struct sl_buf *b)
 	*b = (struct sl_buf){.max = b->max};
 	return d;
 }
+
+int sl_buf_puts(struct sl_buf *b, const char *s)
+{
+	return sl_buf_append(b, s, strlen(s));
+}

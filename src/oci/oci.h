@@ -184,6 +184,11 @@ int sl_registry_manifest_get(struct sl_registry *r, const char *repo, const char
 int sl_registry_manifest_put(struct sl_registry *r, const char *repo, const char *reference,
                              const char *media_type, const void *data, size_t len,
                              struct sl_error *err);
+/* GET the OCI 1.1 referrers of digest: an image index into out (capped at
+ * SL_MAX_MANIFEST_BYTES). SL_EUNSUPPORTED when the registry has no
+ * referrers API, so the caller can fall back to the referrers tag schema. */
+int sl_registry_referrers_get(struct sl_registry *r, const char *repo, const char *digest,
+                              struct sl_buf *out, struct sl_error *err);
 int sl_registry_blob_exists(struct sl_registry *r, const char *repo, const char *digest,
                             bool *ret_exists, struct sl_error *err);
 /* Uploads size bytes read from fd (from its start) as blob digest:

@@ -83,6 +83,45 @@ int sl_registry_manifest_get(struct sl_registry *r, const char *repo, const char
 	return 0;
 }
 
+int sl_registry_referrers_get(struct sl_registry *r, const char *repo, const char *digest,
+                              struct sl_buf *out, struct sl_error *err)
+{
+	if (!sl_digest_valid(digest))
+		return sl_error_set(err, SL_EINVAL, "not a sha256 digest: %s", digest);
+	int rc = reg_ping(r, err);
+	if (rc < 0)
+		return rc;
+	_cleanup_free_ char *url = sl_asprintf("%s/v2/%s/referrers/%s", r->base_url, repo, digest);
+	_cleanup_free_ char *scope = reg_scope(r, repo, false);
+	if (out->max == 0 || out->max > SL_MAX_MANIFEST_BYTES)
+		out->max = SL_MAX_MANIFEST_BYTES;
+	struct request rq = {.method = "GET",
+	                     .url = url,
+	                     .scope = scope,
+	                     .accept = SL_MT_OCI_INDEX,
+	                     .out = out,
+	                     .body_fd = -1,
+	                     .follow_redirects = true};
+	struct response rs = {0};
+	/* Registries without the API answer 404 (the spec's word) or, in the
+	 * wild, 400 or 405 for a path they do not route. */
+	static const long unsupported[] = {400, 404, 405, 0};
+	rc = reg_perform(r, &rq, &rs, true, unsupported, err);
+	long status = rs.status;
+	reg_response_clear(&rs);
+	if (rc == SL_ELIMIT)
+		return sl_error_set(err, SL_ELIMIT, "referrers of %s@%s are larger than %d bytes",
+		                    repo, digest, SL_MAX_MANIFEST_BYTES);
+	if (rc < 0)
+		return rc;
+	if (status != 200) {
+		sl_buf_reset(out);
+		return sl_error_set(err, SL_EUNSUPPORTED, "%s has no referrers API (HTTP %ld)",
+		                    r->base_url, status);
+	}
+	return 0;
+}
+
 int sl_registry_manifest_put(struct sl_registry *r, const char *repo, const char *reference,
                              const char *media_type, const void *data, size_t len,
                              struct sl_error *err)
