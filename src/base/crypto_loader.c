@@ -1,6 +1,7 @@
 /* OpenSSL on first use: one forwarder per OpenSSL function sluice calls, and
  * the dlopen() of the library each comes from. See crypto_loader.h for why. */
 #include <dlfcn.h>
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -23,7 +24,36 @@
 	X(EVP_DigestFinal_ex)                                                                      \
 	X(PEM_read_X509)                                                                           \
 	X(X509_free)                                                                               \
-	X(X509_STORE_add_cert)
+	X(X509_STORE_add_cert)                                                                     \
+	X(EVP_Digest)                                                                              \
+	X(EVP_PKEY_free)                                                                           \
+	X(EVP_PKEY_is_a)                                                                           \
+	X(EVP_PKEY_get_bits)                                                                       \
+	X(EVP_PKEY_get_group_name)                                                                 \
+	X(EVP_PKEY_get_utf8_string_param)                                                          \
+	X(EVP_PKEY_get0_type_name)                                                                 \
+	X(EVP_PKEY_CTX_new_from_name)                                                              \
+	X(EVP_PKEY_CTX_new_from_pkey)                                                              \
+	X(EVP_PKEY_CTX_free)                                                                       \
+	X(EVP_PKEY_CTX_set_group_name)                                                             \
+	X(EVP_PKEY_keygen_init)                                                                    \
+	X(EVP_PKEY_generate)                                                                       \
+	X(EVP_PKEY_pairwise_check)                                                                 \
+	X(EVP_DigestSignInit)                                                                      \
+	X(EVP_DigestSign)                                                                          \
+	X(EVP_DigestVerifyInit)                                                                    \
+	X(EVP_DigestVerify)                                                                        \
+	X(d2i_PUBKEY)                                                                              \
+	X(i2d_PUBKEY)                                                                              \
+	X(d2i_PublicKey)                                                                           \
+	X(EVP_PKEY2PKCS8)                                                                          \
+	X(EVP_PKCS82PKEY)                                                                          \
+	X(d2i_PKCS8_PRIV_KEY_INFO)                                                                 \
+	X(i2d_PKCS8_PRIV_KEY_INFO)                                                                 \
+	X(PKCS8_PRIV_KEY_INFO_free)                                                                \
+	X(ERR_peek_last_error)                                                                     \
+	X(ERR_reason_error_string)                                                                 \
+	X(ERR_clear_error)
 #define LIBSSL_FUNCTIONS(X) X(SSL_CTX_get_cert_store)
 
 /* A library's functions, typed by OpenSSL's own prototypes, and the outcome
@@ -72,8 +102,9 @@ static void *open_library(const char *soname, const char *purpose, char *error, 
 
 static void load_libcrypto(void)
 {
-	void *lib = open_library(SL_LIBCRYPTO_SONAME, "to hash layers and blobs", crypto.error,
-	                         sizeof(crypto.error));
+	void *lib = open_library(SL_LIBCRYPTO_SONAME,
+	                         "to hash layers and blobs and for cosign keys and signatures",
+	                         crypto.error, sizeof(crypto.error));
 	if (!lib)
 		return;
 #define RESOLVE_CRYPTO(name) RESOLVE(crypto, SL_LIBCRYPTO_SONAME, name)
@@ -172,6 +203,168 @@ void X509_free(X509 *a)
 int X509_STORE_add_cert(X509_STORE *ctx, X509 *x)
 {
 	return crypto_ready() ? crypto.X509_STORE_add_cert(ctx, x) : 0;
+}
+
+/* cosign keys and signatures (sign/keys.c) */
+
+int EVP_Digest(const void *data, size_t count, unsigned char *md, unsigned int *size,
+               const EVP_MD *type, ENGINE *impl)
+{
+	return crypto_ready() ? crypto.EVP_Digest(data, count, md, size, type, impl) : 0;
+}
+
+void EVP_PKEY_free(EVP_PKEY *pkey)
+{
+	if (crypto_ready())
+		crypto.EVP_PKEY_free(pkey);
+}
+
+int EVP_PKEY_is_a(const EVP_PKEY *pkey, const char *name)
+{
+	return crypto_ready() ? crypto.EVP_PKEY_is_a(pkey, name) : 0;
+}
+
+int EVP_PKEY_get_bits(const EVP_PKEY *pkey)
+{
+	return crypto_ready() ? crypto.EVP_PKEY_get_bits(pkey) : 0;
+}
+
+int EVP_PKEY_get_group_name(const EVP_PKEY *pkey, char *name, size_t name_sz, size_t *gname_len)
+{
+	return crypto_ready() ? crypto.EVP_PKEY_get_group_name(pkey, name, name_sz, gname_len) : 0;
+}
+
+int EVP_PKEY_get_utf8_string_param(const EVP_PKEY *pkey, const char *key_name, char *str,
+                                   size_t max_buf_sz, size_t *out_sz)
+{
+	return crypto_ready()
+	           ? crypto.EVP_PKEY_get_utf8_string_param(pkey, key_name, str, max_buf_sz, out_sz)
+	           : 0;
+}
+
+const char *EVP_PKEY_get0_type_name(const EVP_PKEY *key)
+{
+	return crypto_ready() ? crypto.EVP_PKEY_get0_type_name(key) : NULL;
+}
+
+EVP_PKEY_CTX *EVP_PKEY_CTX_new_from_name(OSSL_LIB_CTX *libctx, const char *name,
+                                         const char *propquery)
+{
+	return crypto_ready() ? crypto.EVP_PKEY_CTX_new_from_name(libctx, name, propquery) : NULL;
+}
+
+EVP_PKEY_CTX *EVP_PKEY_CTX_new_from_pkey(OSSL_LIB_CTX *libctx, EVP_PKEY *pkey,
+                                         const char *propquery)
+{
+	return crypto_ready() ? crypto.EVP_PKEY_CTX_new_from_pkey(libctx, pkey, propquery) : NULL;
+}
+
+void EVP_PKEY_CTX_free(EVP_PKEY_CTX *ctx)
+{
+	if (crypto_ready())
+		crypto.EVP_PKEY_CTX_free(ctx);
+}
+
+int EVP_PKEY_CTX_set_group_name(EVP_PKEY_CTX *ctx, const char *name)
+{
+	return crypto_ready() ? crypto.EVP_PKEY_CTX_set_group_name(ctx, name) : 0;
+}
+
+int EVP_PKEY_keygen_init(EVP_PKEY_CTX *ctx)
+{
+	return crypto_ready() ? crypto.EVP_PKEY_keygen_init(ctx) : 0;
+}
+
+int EVP_PKEY_generate(EVP_PKEY_CTX *ctx, EVP_PKEY **ppkey)
+{
+	return crypto_ready() ? crypto.EVP_PKEY_generate(ctx, ppkey) : 0;
+}
+
+int EVP_PKEY_pairwise_check(EVP_PKEY_CTX *ctx)
+{
+	return crypto_ready() ? crypto.EVP_PKEY_pairwise_check(ctx) : 0;
+}
+
+int EVP_DigestSignInit(EVP_MD_CTX *ctx, EVP_PKEY_CTX **pctx, const EVP_MD *type, ENGINE *e,
+                       EVP_PKEY *pkey)
+{
+	return crypto_ready() ? crypto.EVP_DigestSignInit(ctx, pctx, type, e, pkey) : 0;
+}
+
+int EVP_DigestSign(EVP_MD_CTX *ctx, unsigned char *sigret, size_t *siglen, const unsigned char *tbs,
+                   size_t tbslen)
+{
+	return crypto_ready() ? crypto.EVP_DigestSign(ctx, sigret, siglen, tbs, tbslen) : 0;
+}
+
+int EVP_DigestVerifyInit(EVP_MD_CTX *ctx, EVP_PKEY_CTX **pctx, const EVP_MD *type, ENGINE *e,
+                         EVP_PKEY *pkey)
+{
+	return crypto_ready() ? crypto.EVP_DigestVerifyInit(ctx, pctx, type, e, pkey) : 0;
+}
+
+int EVP_DigestVerify(EVP_MD_CTX *ctx, const unsigned char *sigret, size_t siglen,
+                     const unsigned char *tbs, size_t tbslen)
+{
+	return crypto_ready() ? crypto.EVP_DigestVerify(ctx, sigret, siglen, tbs, tbslen) : 0;
+}
+
+EVP_PKEY *d2i_PUBKEY(EVP_PKEY **a, const unsigned char **in, long len)
+{
+	return crypto_ready() ? crypto.d2i_PUBKEY(a, in, len) : NULL;
+}
+
+int i2d_PUBKEY(const EVP_PKEY *a, unsigned char **out)
+{
+	return crypto_ready() ? crypto.i2d_PUBKEY(a, out) : -1;
+}
+
+EVP_PKEY *d2i_PublicKey(int type, EVP_PKEY **a, const unsigned char **pp, long length)
+{
+	return crypto_ready() ? crypto.d2i_PublicKey(type, a, pp, length) : NULL;
+}
+
+PKCS8_PRIV_KEY_INFO *EVP_PKEY2PKCS8(const EVP_PKEY *pkey)
+{
+	return crypto_ready() ? crypto.EVP_PKEY2PKCS8(pkey) : NULL;
+}
+
+EVP_PKEY *EVP_PKCS82PKEY(const PKCS8_PRIV_KEY_INFO *p8)
+{
+	return crypto_ready() ? crypto.EVP_PKCS82PKEY(p8) : NULL;
+}
+
+PKCS8_PRIV_KEY_INFO *d2i_PKCS8_PRIV_KEY_INFO(PKCS8_PRIV_KEY_INFO **a, const unsigned char **in,
+                                             long len)
+{
+	return crypto_ready() ? crypto.d2i_PKCS8_PRIV_KEY_INFO(a, in, len) : NULL;
+}
+
+int i2d_PKCS8_PRIV_KEY_INFO(const PKCS8_PRIV_KEY_INFO *a, unsigned char **out)
+{
+	return crypto_ready() ? crypto.i2d_PKCS8_PRIV_KEY_INFO(a, out) : -1;
+}
+
+void PKCS8_PRIV_KEY_INFO_free(PKCS8_PRIV_KEY_INFO *a)
+{
+	if (crypto_ready())
+		crypto.PKCS8_PRIV_KEY_INFO_free(a);
+}
+
+unsigned long ERR_peek_last_error(void)
+{
+	return crypto_ready() ? crypto.ERR_peek_last_error() : 0;
+}
+
+const char *ERR_reason_error_string(unsigned long e)
+{
+	return crypto_ready() ? crypto.ERR_reason_error_string(e) : NULL;
+}
+
+void ERR_clear_error(void)
+{
+	if (crypto_ready())
+		crypto.ERR_clear_error();
 }
 
 /* ---- libssl ------------------------------------------------------------- */

@@ -13,8 +13,9 @@
  *
  * What needs it: streaming SHA-256 (layers, blobs: OpenSSL's SHA-NI code is
  * several times faster than portable C), one-shot digests of more than
- * SL_SHA256_PORTABLE_MAX bytes, and the --ca-file callback libcurl runs, by
- * which time libcurl has loaded libssl anyway.
+ * SL_SHA256_PORTABLE_MAX bytes, cosign keys and signatures (sign/keys.c:
+ * ECDSA, RSA and Ed25519 through EVP), and the --ca-file callback libcurl
+ * runs, by which time libcurl has loaded libssl anyway.
  *
  * When a library cannot be loaded, the forwarders fail the way OpenSSL
  * reports failure (NULL, 0) and sl_crypto_available() says why: callers that
