@@ -173,6 +173,22 @@ int cmd_reconcile_source_oci(int argc, char **argv, struct sl_error *err);
 int cmd_suspend_source_oci(int argc, char **argv, struct sl_error *err);
 int cmd_resume_source_oci(int argc, char **argv, struct sl_error *err);
 int cmd_delete_source_oci(int argc, char **argv, struct sl_error *err);
+int cmd_generate_key_pair(int argc, char **argv, struct sl_error *err);
+int cmd_sign_artifact(int argc, char **argv, struct sl_error *err);
+int cmd_verify_artifact(int argc, char **argv, struct sl_error *err);
+
+/* ---- signing (sign.c) ---- */
+struct sl_cosign_key;
+/* A cosign key password: $COSIGN_PASSWORD, else a terminal prompt (twice
+ * when confirm), else all of stdin. Caller zeroes and frees. */
+int cli_read_password(bool confirm, char **ret, struct sl_error *err);
+/* Reads and decrypts cosign.key at path, asking for its password. */
+int cli_load_private_key(const char *path, struct sl_cosign_key **ret, struct sl_error *err);
+/* key=value strings into a JSON object of strings. */
+int cli_parse_key_values(const struct sl_strv *kvs, json_t **ret, struct sl_error *err);
+/* Signs digest in t's repository (legacy .sig form) and reports it. */
+int cli_sign_digest(struct cli_target *t, const char *digest, const struct sl_cosign_key *key,
+                    const json_t *annotations, struct sl_error *err);
 
 /* The install manifests (config/), embedded at build time by
  * scripts/embed-files in the order they apply; a {0} entry ends the list.

@@ -68,6 +68,32 @@ const struct command cli_commands[] = {
      "  sluice copy artifact oci://ghcr.io/org/app:v1.2.0 oci://registry.prod:5000/app \\\n"
      "    --with-signatures --dest-creds \"$PROD_USER:$PROD_TOKEN\"",
      cmd_copy_artifact},
+    {"generate-key-pair", NULL,
+     "Generate a cosign key pair: cosign.key (encrypted) and cosign.pub.",
+     "sluice generate-key-pair [--output-key-prefix=cosign] [--force]",
+     "  # Password from the environment, for scripts; without it sluice prompts\n"
+     "  COSIGN_PASSWORD=\"$PASS\" sluice generate-key-pair\n\n"
+     "  # Keep the key for production apart\n"
+     "  sluice generate-key-pair --output-key-prefix=prod",
+     cmd_generate_key_pair},
+    {"sign", "artifact",
+     "Sign an artifact in a registry with a cosign key, as cosign sign --key does.",
+     "sluice sign artifact oci://<registry>/<repository>[:<tag>|@<digest>] --key=<cosign.key> "
+     "[flags]",
+     "  # Sign what the tag points to now (the signature names its digest)\n"
+     "  COSIGN_PASSWORD=\"$PASS\" sluice sign artifact oci://ghcr.io/org/app:v1 --key cosign.key\n\n"
+     "  # With annotations in the signed payload\n"
+     "  sluice sign artifact oci://ghcr.io/org/app@sha256:<hex> --key cosign.key -a env=prod",
+     cmd_sign_artifact},
+    {"verify", "artifact",
+     "Verify an artifact's cosign signature (legacy or v3 bundle) with a public key.",
+     "sluice verify artifact oci://<registry>/<repository>[:<tag>|@<digest>] "
+     "--key=<cosign.pub> [-o json|yaml] [flags]",
+     "  # Exit status 0 only when a signature by the key names the artifact's digest\n"
+     "  sluice verify artifact oci://ghcr.io/org/app:v1 --key cosign.pub\n\n"
+     "  # Any of two keys, with what was verified as JSON\n"
+     "  sluice verify artifact oci://ghcr.io/org/app:v1 --key old.pub --key new.pub -o json",
+     cmd_verify_artifact},
     {"create", "secret oci",
      "Create or update the image pull Secret an OCIRepository's secretRef names, or print it.",
      "sluice create secret oci <name> --url=<registry> --username=<user> --password=<pass> "

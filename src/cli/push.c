@@ -4,11 +4,12 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "sign/sign.h"
 
 static struct {
 	struct cli_source src;
 	struct cli_remote remote;
-	char *source, *revision, *output;
+	char *source, *revision, *output, *sign_key;
 	struct sl_strv annotations;
 	bool reproducible;
 } o;
@@ -25,6 +26,9 @@ static struct flag flags[] = {
      "set custom OCI annotations in the format '<key>=<value>'"},
     {"output", 'o', FLAG_STRING, &o.output, "",
      "the format in which the artifact digest should be printed, can be 'json' or 'yaml'"},
+    {"sign-key", 0, FLAG_STRING, &o.sign_key, "",
+     "sign the pushed artifact with this cosign private key (password: $COSIGN_PASSWORD or a "
+     "prompt), as sign artifact does"},
     {"reproducible", 0, FLAG_BOOL, &o.reproducible, "false",
      "ensure reproducible image digests by setting the created timestamp to "
      "'1970-01-01T00:00:00Z'"},
@@ -153,6 +157,19 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	r = cli_source_check(&o.src, err);
 	if (r < 0)
 		return r;
+	/* The key opens before anything is uploaded: a wrong password leaves
+	 * the registry untouched rather than holding an unsigned artifact. */
+	_cleanup_(sl_cosign_key_freep) struct sl_cosign_key *key = NULL;
+	if (*o.sign_key) {
+		if (t.path)
+			return sl_error_set(
+			    err, SL_EUNSUPPORTED,
+			    "--sign-key needs a registry: an OCI image layout cannot "
+			    "hold cosign signatures");
+		r = cli_load_private_key(o.sign_key, &key, err);
+		if (r < 0)
+			return r;
+	}
 	struct sl_annotation *annotations = NULL;
 	size_t n_annotations = 0;
 	r = parse_annotations(&annotations, &n_annotations, err);
@@ -182,7 +199,11 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	if (result.skipped)
 		sl_log_debug("%s already holds %s: nothing uploaded", t.name, result.digest);
 	print_result(&t, result.digest);
-	return 0;
+	if (key) {
+		sl_log_action("signing %s@%s", t.name, result.digest);
+		r = cli_sign_digest(&t, result.digest, key, NULL, err);
+	}
+	return r;
 }
 
 int cmd_push_artifact(int argc, char **argv, struct sl_error *err)
