@@ -5,6 +5,7 @@
 
 #include "controller/ocirepository.h"
 #include "controller/ocisource.h"
+#include "sign/sign.h"
 
 const struct sl_kube_resource sl_kube_res_ocirepositories = {
     .group = "source.toolkit.fluxcd.io",
@@ -482,9 +483,120 @@ static int registry_for(struct run *run, const struct sl_ocirepo_spec *spec,
 	return 0;
 }
 
+/* ---- signature verification (spec §2.V) --------------------------------- */
+
+static int verify_failed(struct run *run, const char *provider, const char *message,
+                         struct sl_source_error *serr)
+{
+	serr->reason = SL_REASON_VERIFICATION_ERROR;
+	serr->stalling = false;
+	sl_error_set(&serr->err, SL_EINVAL,
+	             "failed to verify the signature using provider '%s': %s", provider, message);
+	sl_condition_set(run->status, &run->st, COND_SOURCE_VERIFIED, SL_COND_FALSE,
+	                 SL_REASON_VERIFICATION_ERROR, "%s", serr->err.msg);
+	return serr->err.code;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The public keys of the verify Secret: every data key ending in .pub, in
+ * name order (Flux walks a Go map: any order; first success wins, so the
+ * order only changes which key a log line names). */
+static int load_verify_keys(struct run *run, const struct sl_ocirepo_spec *spec,
+                            struct sl_cosign_key ***ret, size_t *ret_n, struct sl_error *err)
+{
+	_cleanup_(json_decrefp) json_t *secret = NULL;
+	if (sl_kube_get(run->w->kube, &sl_kube_res_secrets, run->ns, spec->verify_secret_ref,
+	                &secret, err) < 0)
+		return err->code;
+	const json_t *data = json_object_get(secret, "data");
+	size_t n = 0;
+	const char **names = sl_xcalloc(json_object_size(data) + 1, sizeof(*names));
+	const char *key;
+	const json_t *value;
+	json_object_foreach ((json_t *)data, key, value)
+		if (sl_endswith(key, ".pub"))
+			names[n++] = key;
+	qsort(names, n, sizeof(*names), cmp_str);
+	struct sl_cosign_key **keys = sl_xcalloc(n + 1, sizeof(*keys));
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		size_t len = 0;
+		_cleanup_free_ char *pem = secret_value(secret, names[i], &len);
+		if (!pem)
+			r = sl_error_set(err, SL_EINVAL, "secret '%s/%s': %s is not base64",
+			                 run->ns, spec->verify_secret_ref, names[i]);
+		else if (sl_cosign_key_load_public(pem, len, &keys[i], err) < 0)
+			r = sl_error_wrap(err, err->code, "secret '%s/%s' key %s", run->ns,
+			                  spec->verify_secret_ref, names[i]);
+	}
+	free(names);
+	if (r < 0) {
+		for (size_t i = 0; i < n; i++)
+			sl_cosign_key_free(keys[i]);
+		free(keys);
+		return r;
+	}
+	*ret = keys;
+	*ret_n = n;
+	return 0;
+}
+
+/* Verifies rev's digest before anything is pulled, when verification is
+ * asked for and the revision or the generation is new to SourceVerified. */
+static int verify_source(struct run *run, struct sl_registry *reg,
+                         const struct sl_ocirepo_spec *spec, const struct sl_ocirepo_revision *rev,
+                         struct sl_source_error *serr)
+{
+	if (!spec->verify_provider) {
+		sl_condition_delete(run->status, COND_SOURCE_VERIFIED);
+		return 0;
+	}
+	const char *stored = obj_str(run->status, "artifact", "revision");
+	const json_t *cond = sl_condition_get(run->status, COND_SOURCE_VERIFIED);
+	int64_t verified_gen = json_integer_value(json_object_get(cond, "observedGeneration"));
+	if (stored && strcmp(stored, rev->revision) == 0 && cond &&
+	    verified_gen == generation_of(run->obj))
+		return 0;
+
+	if (strcmp(spec->verify_provider, "cosign") != 0)
+		return verify_failed(run, spec->verify_provider,
+		                     "this provider is not supported by sluice yet", serr);
+	if (spec->verify_keyless)
+		return verify_failed(run, "cosign keyless",
+		                     "keyless verification is not supported yet: set "
+		                     "spec.verify.secretRef to a Secret holding the *.pub keys",
+		                     serr);
+	struct sl_error err = {0};
+	struct sl_cosign_key **keys = NULL;
+	size_t n_keys = 0;
+	int r = load_verify_keys(run, spec, &keys, &n_keys, &err);
+	struct sl_cosign_verified v = {0};
+	if (r == 0)
+		r = sl_cosign_verify(reg, spec->ref.registry, spec->ref.repository, rev->digest,
+		                     keys, n_keys, &v, &err);
+	for (size_t i = 0; i < n_keys; i++)
+		sl_cosign_key_free(keys[i]);
+	free(keys);
+	if (r < 0)
+		return verify_failed(run, "cosign", err.msg, serr);
+	sl_log_debug("%s/%s: %s verified by key %zu (%s)", run->ns, run->name, rev->revision,
+	             v.key_index, v.signature_location);
+	sl_cosign_verified_clear(&v);
+	sl_condition_set(run->status, &run->st, COND_SOURCE_VERIFIED, SL_COND_TRUE,
+	                 SL_REASON_SUCCEEDED, "verified signature of revision %s", rev->revision);
+	return 0;
+}
+
 static int reconcile_source(struct run *run, const struct sl_ocirepo_spec *spec,
                             struct sl_source_error *serr)
 {
+	/* A failed verification is retried from scratch (Flux's step 1). */
+	if (sl_condition_is_false(run->status, COND_SOURCE_VERIFIED))
+		sl_condition_delete(run->status, COND_SOURCE_VERIFIED);
 	struct sl_registry *reg = NULL;
 	int r = registry_for(run, spec, &reg, serr);
 	if (r < 0)
@@ -514,7 +626,8 @@ static int reconcile_source(struct run *run, const struct sl_ocirepo_spec *spec,
 		if (patch_status(run, &err) < 0)
 			sl_log_debug("%s", err.msg);
 	}
-	if (!same)
+	r = verify_source(run, reg, spec, &rev, serr);
+	if (r == 0 && !same)
 		r = store_artifact(run, reg, spec, &rev, serr);
 	if (r < 0 && strcmp(serr->reason, SL_REASON_PULL_FAILED) == 0)
 		sl_ocirepo_worker_clear(run->w);
@@ -538,8 +651,10 @@ static void record_failure(struct run *run, const struct sl_source_error *serr)
 		json_object_set_new(run->status, "observedGeneration",
 		                    json_integer(generation_of(run->obj)));
 	} else {
+		/* Verification has its own condition, SourceVerified. */
 		if (strcmp(serr->reason, REASON_DIR_CREATION) != 0 &&
-		    strcmp(serr->reason, REASON_ARCHIVE_FAILED) != 0)
+		    strcmp(serr->reason, REASON_ARCHIVE_FAILED) != 0 &&
+		    strcmp(serr->reason, SL_REASON_VERIFICATION_ERROR) != 0)
 			sl_condition_set(run->status, &run->st, COND_FETCH_FAILED, SL_COND_TRUE,
 			                 serr->reason, "%s", serr->err.msg);
 		const char *msg = sl_condition_message(run->status, SL_COND_RECONCILING);

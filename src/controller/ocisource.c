@@ -50,6 +50,8 @@ void sl_ocirepo_spec_clear(struct sl_ocirepo_spec *spec)
 	free(spec->secret_ref);
 	free(spec->cert_secret_ref);
 	free(spec->service_account);
+	free(spec->verify_provider);
+	free(spec->verify_secret_ref);
 	memset(spec, 0, sizeof(*spec));
 }
 
@@ -93,6 +95,15 @@ int sl_ocirepo_spec_parse(const json_t *obj, struct sl_ocirepo_spec *ret,
 	s.service_account = dup_or_null(spec, "serviceAccountName");
 	s.insecure = json_is_true(json_object_get(spec, "insecure"));
 	s.suspend = json_is_true(json_object_get(spec, "suspend"));
+	const json_t *verify = json_object_get(spec, "verify");
+	if (json_is_object(verify)) {
+		s.verify_provider = dup_or_null(verify, "provider");
+		if (!s.verify_provider)
+			s.verify_provider = sl_strdup("cosign");
+		s.verify_secret_ref = ref_name(verify, "secretRef");
+		/* As in Flux: a secretRef means keys, whatever else is set. */
+		s.verify_keyless = !s.verify_secret_ref;
+	}
 
 	if (op && *op && strcmp(op, "extract") != 0 && strcmp(op, "copy") != 0)
 		r = fail(serr, SL_REASON_URL_INVALID, true, SL_EINVAL,

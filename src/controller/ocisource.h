@@ -25,6 +25,7 @@
 #define SL_REASON_PULL_FAILED          "OCIArtifactPullFailed"
 #define SL_REASON_LAYER_FAILED         "OCIArtifactLayerOperationFailed"
 #define SL_REASON_UNSUPPORTED_PROVIDER "UnsupportedProvider"
+#define SL_REASON_VERIFICATION_ERROR   "VerificationError"
 
 /* A failure as a condition sees it. */
 struct sl_source_error {
@@ -44,6 +45,10 @@ struct sl_ocirepo_spec {
 	char *provider;                              /* "generic" when unset */
 	char *secret_ref, *cert_secret_ref, *service_account;
 	bool insecure, suspend;
+	/* spec.verify: provider NULL when absent ("cosign" by default when
+	 * present); keyless without a secretRef. */
+	char *verify_provider, *verify_secret_ref;
+	bool verify_keyless;
 	int64_t interval_ms, timeout_ms;
 };
 

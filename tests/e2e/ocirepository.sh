@@ -328,6 +328,96 @@ EOF
   or_start_controller
 }
 
+# or_condition NAME TYPE FIELD: a condition's field.
+or_condition() { or_get "$1" "{.status.conditions[?(@.type==\"$2\")].$3}"; }
+or_digest_of() { # or_digest_of REPO TAG
+  curl -fsS -o /dev/null -D - -H 'Accept: application/vnd.oci.image.manifest.v1+json' \
+    "http://$REGISTRY_HOST/v2/$1/manifests/$2" | tr -d '\r' |
+    awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}'
+}
+
+or_verify_checks_signatures_before_pulling() {
+  local keys=$OR_TMP/keys cosign3 host=$REGISTRY_HOST
+  cosign3=$("$root/scripts/cosign-peer" bin v3) || fail "cosign v3 peer"
+  mkdir -p "$keys"
+  (cd "$keys" && COSIGN_PASSWORD=pw "$OR_SLUICE" generate-key-pair --output-key-prefix sluice &&
+    COSIGN_PASSWORD=pw "$cosign3" generate-key-pair --output-key-prefix cosign) >/dev/null 2>&1 || fail "keys"
+  kubectl create secret generic -n "$OR_NS" cosign-keys --from-file=sluice.pub="$keys/sluice.pub" \
+    --from-file=cosign.pub="$keys/cosign.pub" --from-literal=README=not-a-key >/dev/null
+  printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: signed\n' >"$OR_TMP/src/cm.yaml"
+  COSIGN_PASSWORD=pw "$OR_SLUICE" push artifact "oci://$host/e2e/signed:v1" -f "$OR_TMP/src" --source=s \
+    --revision=r --sign-key "$keys/sluice.key" >/dev/null 2>&1 || fail "signed push"
+  printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: unsigned\n' >"$OR_TMP/src/cm.yaml"
+  "$OR_SLUICE" push artifact "oci://$host/e2e/signed:v2" -f "$OR_TMP/src" --source=s --revision=r >/dev/null 2>&1 || fail "push"
+  local v1 v2 layer2
+  v1=$(or_digest_of e2e/signed v1)
+  v2=$(or_digest_of e2e/signed v2)
+  layer2=$(curl -fsS -H 'Accept: application/vnd.oci.image.manifest.v1+json' "http://$host/v2/e2e/signed/manifests/v2" | jq -r '.layers[0].digest')
+  for tag in v1 v2; do
+    kubectl apply -n "$OR_NS" -f - >/dev/null <<EOF
+apiVersion: source.toolkit.fluxcd.io/v1beta2
+kind: OCIRepository
+metadata:
+  name: signed-$tag
+spec:
+  interval: 1m
+  url: oci://$host/e2e/signed
+  ref:
+    tag: $tag
+  verify:
+    provider: cosign
+    secretRef:
+      name: cosign-keys
+EOF
+  done
+  or_wait_ready signed-v1
+  [ "$(or_condition signed-v1 SourceVerified status)" = True ] || fail "SourceVerified: $(or_get signed-v1 '{.status.conditions}')"
+  [ "$(or_condition signed-v1 SourceVerified message)" = "verified signature of revision v1@$v1" ] || fail "$(or_condition signed-v1 SourceVerified message)"
+  # Same revision, same generation: not verified again.
+  local sig_reads; sig_reads=$(grep -c "GET /v2/e2e/signed/manifests/sha256-" "$REGISTRY_LOG" || true)
+  kubectl annotate -n "$OR_NS" ocirepository/signed-v1 --overwrite reconcile.fluxcd.io/requestedAt=sig-0 >/dev/null
+  wait_for 30 test "$(or_get signed-v1 '{.status.lastHandledReconcileAt}')" = sig-0 || fail "not reconciled"
+  [ "$(grep -c "GET /v2/e2e/signed/manifests/sha256-" "$REGISTRY_LOG" || true)" = "$sig_reads" ] || fail "verified again"
+  # Unsigned: refused before anything is pulled, with Flux's reason and message.
+  kubectl wait -n "$OR_NS" ocirepository/signed-v2 --for=condition=Ready=False --timeout=30s >/dev/null \
+    || fail "unsigned accepted: $(or_get signed-v2 '{.status.conditions}')"
+  [ "$(or_condition signed-v2 Ready reason)" = VerificationError ] || fail "$(or_get signed-v2 '{.status.conditions}')"
+  [ "$(or_condition signed-v2 SourceVerified status)" = False ] || fail "SourceVerified"
+  or_condition signed-v2 Ready message | grep -F "failed to verify the signature using provider 'cosign': no matching signatures were found for '$host/e2e/signed@$v2'" >/dev/null \
+    || fail "message: $(or_condition signed-v2 Ready message)"
+  [ -z "$(or_get signed-v2 '{.status.artifact}')" ] || fail "an unverified artifact was stored"
+  [ "$(grep -c "GET /v2/e2e/signed/blobs/$layer2" "$REGISTRY_LOG" || true)" = 0 ] || fail "the unverified layer was downloaded"
+  wait_for 30 sh -c "kubectl events -n '$OR_NS' --for OCIRepository/signed-v2 | grep VerificationError" || fail "no event"
+  # cosign v3 signs it (a bundle, through the referrers tag): verified and stored.
+  TUF_ROOT=$keys/tuf HTTPS_PROXY=http://127.0.0.1:9 NO_PROXY=127.0.0.1,localhost COSIGN_PASSWORD=pw "$cosign3" sign --key "$keys/cosign.key" --tlog-upload=false --yes --allow-insecure-registry --allow-http-registry \
+    --use-signing-config=false "$host/e2e/signed@$v2" >/dev/null 2>&1 || fail "cosign v3 sign"
+  kubectl annotate -n "$OR_NS" ocirepository/signed-v2 --overwrite reconcile.fluxcd.io/requestedAt=sig-1 >/dev/null
+  or_wait_ready signed-v2
+  [ "$(or_condition signed-v2 SourceVerified message)" = "verified signature of revision v2@$v2" ] || fail "$(or_get signed-v2 '{.status.conditions}')"
+  # Keyless is answered, never silently accepted.
+  kubectl apply -n "$OR_NS" -f - >/dev/null <<EOF
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: keyless
+spec:
+  interval: 1m
+  url: oci://$host/e2e/signed
+  ref:
+    tag: v1
+  verify:
+    provider: cosign
+    matchOIDCIdentity:
+    - issuer: ^https://token.actions.githubusercontent.com$
+      subject: ^https://github.com/org/app.*$
+EOF
+  kubectl wait -n "$OR_NS" ocirepository/keyless --for=condition=Ready=False --timeout=30s >/dev/null \
+    || fail "keyless accepted: $(or_get keyless '{.status.conditions}')"
+  or_condition keyless Ready message | grep -F "provider 'cosign keyless': keyless verification is not supported yet" >/dev/null \
+    || fail "$(or_condition keyless Ready message)"
+  kubectl delete -n "$OR_NS" ocirepository/signed-v1 ocirepository/signed-v2 ocirepository/keyless --wait --timeout=30s >/dev/null
+}
+
 or_deletion_removes_artifacts_and_finalizer() {
   [ -d "$OR_STORAGE/ocirepository/$OR_NS/podinfo-stable" ] || fail "no stored artifacts to remove"
   kubectl delete -n "$OR_NS" ocirepository/podinfo-stable --wait --timeout=30s >/dev/null || fail "deletion hangs"
@@ -347,6 +437,7 @@ run_test "ocirepository: secretRef and certSecretRef reach a private TLS registr
 run_test "ocirepository: /metrics has Flux's gotk_* and the work-queue figures" or_metrics_expose_reconciles_and_the_queue
 run_test "ocirepository: leader election: one candidate leads, a graceful stop hands over" or_leader_election_hands_over
 run_test "ocirepository: a layer extracting beyond --artifact-max-size is refused" or_oversized_layers_are_refused
+run_test "ocirepository: spec.verify checks cosign signatures (sluice's, cosign v3 bundles) before pulling" or_verify_checks_signatures_before_pulling
 run_test "ocirepository: deletion removes artifacts and the finalizer" or_deletion_removes_artifacts_and_finalizer
 or_stop_controller
 "$root/scripts/registry" stop --clean "$OR_TMP/registry" >/dev/null 2>&1 || true
