@@ -18,6 +18,14 @@
 
 /* ---- passwords -------------------------------------------------------- */
 
+static void password_freep(char **p)
+{
+	if (*p) {
+		explicit_bzero(*p, strlen(*p));
+		free(*p);
+	}
+}
+
 /* One line from the terminal with echo off, without its newline. */
 static int prompt_tty(int tty, const char *prompt, char **ret, struct sl_error *err)
 {
@@ -71,51 +79,48 @@ int cli_read_password(bool confirm, char **ret, struct sl_error *err)
 		if (tty < 0)
 			return sl_error_errno(err, errno, SL_EIO,
 			                      "opening the terminal for a password");
-		_cleanup_free_ char *first = NULL, *again = NULL;
+		_cleanup_(password_freep) char *first = NULL;
+		_cleanup_(password_freep) char *again = NULL;
 		int r = prompt_tty(tty, "Enter password for private key: ", &first, err);
 		if (r == 0 && confirm)
 			r = prompt_tty(tty, "Enter password for private key again: ", &again, err);
 		if (r == 0 && confirm && strcmp(first, again) != 0)
 			r = sl_error_set(err, SL_EINVAL, "passwords do not match");
-		if (again)
-			explicit_bzero(again, strlen(again));
 		if (r < 0)
 			return r;
 		*ret = TAKE_PTR(first);
 		return 0;
 	}
-	struct sl_buf in;
-	sl_buf_init(&in, MAX_PASSWORD_BYTES);
-	char chunk[512];
+	/* One allocation of the maximum size: a growing buffer would leave
+	 * copies of the password behind in freed memory. */
+	char *in = sl_xmalloc(MAX_PASSWORD_BYTES + 1);
+	size_t len = 0;
+	int r = 0;
 	for (;;) {
-		ssize_t n = read(STDIN_FILENO, chunk, sizeof(chunk));
+		ssize_t n = read(STDIN_FILENO, in + len, MAX_PASSWORD_BYTES + 1 - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			sl_buf_free(&in);
-			return sl_error_errno(err, errno, SL_EIO,
-			                      "reading the password from stdin");
+			r = sl_error_errno(err, errno, SL_EIO, "reading the password from stdin");
+			break;
 		}
 		if (n == 0)
 			break;
-		if (sl_buf_append(&in, chunk, (size_t)n) < 0) {
-			explicit_bzero(in.data, in.len);
-			sl_buf_free(&in);
-			return sl_error_set(err, SL_ELIMIT,
-			                    "password on stdin longer than %d bytes",
-			                    MAX_PASSWORD_BYTES);
+		len += (size_t)n;
+		if (len > MAX_PASSWORD_BYTES) {
+			r = sl_error_set(err, SL_ELIMIT, "password on stdin longer than %d bytes",
+			                 MAX_PASSWORD_BYTES);
+			break;
 		}
 	}
-	*ret = in.data ? sl_buf_steal(&in) : sl_strdup("");
-	return 0;
-}
-
-static void password_freep(char **p)
-{
-	if (*p) {
-		explicit_bzero(*p, strlen(*p));
-		free(*p);
+	if (r < 0) {
+		explicit_bzero(in, MAX_PASSWORD_BYTES + 1);
+		free(in);
+		return r;
 	}
+	in[len] = '\0';
+	*ret = in;
+	return 0;
 }
 
 int cli_load_private_key(const char *path, struct sl_cosign_key **ret, struct sl_error *err)
@@ -385,7 +390,17 @@ static void print_verified(const struct cli_target *t, const char *digest,
 					fputs("  ", stdout);
 					cli_yaml_scalar(stdout, ak);
 					fputs(": ", stdout);
-					cli_yaml_scalar(stdout, json_string_value(av));
+					/* Payload annotations are strings when cosign
+					 * writes them; anything else prints as JSON,
+					 * which YAML reads. */
+					if (json_is_string(av)) {
+						cli_yaml_scalar(stdout, json_string_value(av));
+					} else {
+						char *text =
+						    json_dumps(av, JSON_COMPACT | JSON_ENCODE_ANY);
+						fputs(text ? text : "null", stdout);
+						free(text);
+					}
 					fputs("\n", stdout);
 				}
 			} else {
@@ -443,8 +458,15 @@ static int run_verify(const struct sl_strv *args, struct sl_error *err)
 		r = sl_cosign_verify(t.registry, t.ref.registry, t.ref.repository, digest, keys,
 		                     vf.keys.len, &v, err);
 	key_array_free(keys, vf.keys.len);
-	if (r < 0)
+	if (r == SL_ENOTFOUND && v.rejections) {
+		char flux_message[sizeof(err->msg)];
+		snprintf(flux_message, sizeof(flux_message), "%s", err->msg);
+		sl_error_set(err, r, "%s: %s", flux_message, v.rejections);
+	}
+	if (r < 0) {
+		sl_cosign_verified_clear(&v);
 		return r;
+	}
 	print_verified(&t, digest, &v);
 	sl_cosign_verified_clear(&v);
 	return 0;

@@ -581,8 +581,14 @@ static int verify_source(struct run *run, struct sl_registry *reg,
 	for (size_t i = 0; i < n_keys; i++)
 		sl_cosign_key_free(keys[i]);
 	free(keys);
-	if (r < 0)
+	if (r < 0) {
+		/* The status keeps Flux's message; why each signature was turned
+		 * down goes to the log for whoever investigates. */
+		if (v.rejections)
+			sl_log_debug("%s/%s: %s: %s", run->ns, run->name, err.msg, v.rejections);
+		sl_cosign_verified_clear(&v);
 		return verify_failed(run, "cosign", err.msg, serr);
+	}
 	sl_log_debug("%s/%s: %s verified by key %zu (%s)", run->ns, run->name, rev->revision,
 	             v.key_index, v.signature_location);
 	sl_cosign_verified_clear(&v);

@@ -25,6 +25,7 @@ char *sl_cosign_referrers_tag(const char *manifest_digest)
 void sl_cosign_verified_clear(struct sl_cosign_verified *v)
 {
 	free(v->signature_location);
+	free(v->rejections);
 	free(v->docker_reference);
 	json_decref(v->annotations);
 	*v = (struct sl_cosign_verified){0};
@@ -66,15 +67,17 @@ static int fetch_small_blob(struct sl_registry *r, const char *repo, const char 
 
 /* One layer of a `.sig` manifest. */
 struct sig_layer {
+	char *media_type;
 	char *digest;
 	uint64_t size;
-	char *signature; /* base64, the annotation */
-	json_t *annotations;
+	char *signature;     /* base64, the annotation; NULL: not a signature */
+	json_t *annotations; /* NULL when the layer has none */
 };
 
 static void sig_layers_free(struct sig_layer *layers, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
+		free(layers[i].media_type);
 		free(layers[i].digest);
 		free(layers[i].signature);
 		json_decref(layers[i].annotations);
@@ -82,10 +85,14 @@ static void sig_layers_free(struct sig_layer *layers, size_t n)
 	free(layers);
 }
 
-/* The layers of a signature manifest: every simple-signing layer with a
- * signature annotation. Others are skipped; cosign writes none. */
-static int parse_sig_manifest(const char *data, size_t len, struct sig_layer **ret, size_t *ret_n,
-                              struct sl_error *err)
+/* The layers of a signature manifest. For verification (keep_all false)
+ * only simple-signing layers with a signature annotation, the first
+ * SL_MAX_SIGNATURES_PER_ARTIFACT of them: signatures pile up (every keyless
+ * CI run adds one) and the oldest come first. For signing (keep_all) every
+ * layer, since the manifest is rewritten with one more and nothing already
+ * there may be lost; a layer that cannot be carried over is an error. */
+static int parse_sig_manifest(const char *data, size_t len, bool keep_all, struct sig_layer **ret,
+                              size_t *ret_n, struct sl_error *err)
 {
 	json_error_t jerr;
 	_cleanup_(json_decrefp) json_t *doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
@@ -94,28 +101,37 @@ static int parse_sig_manifest(const char *data, size_t len, struct sig_layer **r
 	const json_t *layers = json_object_get(doc, "layers");
 	if (!json_is_array(layers))
 		return sl_error_set(err, SL_EINVAL, "signature manifest has no layers");
-	if (json_array_size(layers) > SL_MAX_SIGNATURES_PER_ARTIFACT)
-		return sl_error_set(err, SL_ELIMIT,
-		                    "signature manifest has more than %d signatures",
-		                    SL_MAX_SIGNATURES_PER_ARTIFACT);
 	struct sig_layer *out = sl_xcalloc(json_array_size(layers) + 1, sizeof(*out));
 	size_t n = 0, i;
 	const json_t *layer;
 	json_array_foreach (layers, i, layer) {
+		if (!keep_all && n == SL_MAX_SIGNATURES_PER_ARTIFACT)
+			break;
 		const char *mt = json_string_value(json_object_get(layer, "mediaType"));
 		const char *digest = json_string_value(json_object_get(layer, "digest"));
 		const json_t *size = json_object_get(layer, "size");
 		json_t *ann = json_object_get(layer, "annotations");
 		const char *sig =
 		    json_string_value(json_object_get(ann, SL_COSIGN_SIGNATURE_ANNOTATION));
-		if (!mt || strcmp(mt, SL_COSIGN_SIMPLESIGNING_MT) != 0 || !digest ||
-		    !sl_digest_valid(digest) || !json_is_integer(size) ||
-		    json_integer_value(size) < 0 || !sig)
+		bool usable = mt && sl_media_type_valid(mt) && digest && sl_digest_valid(digest) &&
+		              json_is_integer(size) && json_integer_value(size) >= 0 &&
+		              (!ann || json_is_object(ann));
+		bool signature = usable && strcmp(mt, SL_COSIGN_SIMPLESIGNING_MT) == 0 && sig;
+		if (keep_all && !usable) {
+			sig_layers_free(out, n);
+			return sl_error_set(
+			    err, SL_EINVAL,
+			    "signature manifest layer %zu is malformed: not rewriting "
+			    "it",
+			    i);
+		}
+		if (!keep_all && !signature)
 			continue;
+		out[n].media_type = sl_strdup(mt);
 		out[n].digest = sl_strdup(digest);
 		out[n].size = (uint64_t)json_integer_value(size);
-		out[n].signature = sl_strdup(sig);
-		out[n].annotations = json_incref(ann);
+		out[n].signature = signature ? sl_strdup(sig) : NULL;
+		out[n].annotations = ann ? json_incref(ann) : NULL;
 		n++;
 	}
 	*ret = out;
@@ -176,11 +192,15 @@ static int build_sig_manifest(const struct sig_layer *layers, size_t n, const ch
 	                      "\"%s\",\"size\":%zu,\"digest\":\"%s\"},\"layers\":[",
 	                      SL_MT_OCI_MANIFEST, OCI_CONFIG_MT, config_size, config_digest);
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		r = sl_buf_printf(out, "%s{\"mediaType\":\"%s\",\"size\":%llu,\"digest\":\"%s\",",
-		                  i ? "," : "", SL_COSIGN_SIMPLESIGNING_MT,
-		                  (unsigned long long)layers[i].size, layers[i].digest);
-		r = r ?: sl_buf_puts(out, "\"annotations\":");
-		r = r ?: append_go_annotations(out, layers[i].annotations);
+		r = sl_buf_printf(out, "%s{\"mediaType\":", i ? "," : "");
+		r = r ?: sl_json_append_go_string(out, layers[i].media_type);
+		r = r
+		        ?: sl_buf_printf(out, ",\"size\":%llu,\"digest\":\"%s\"",
+		                         (unsigned long long)layers[i].size, layers[i].digest);
+		if (layers[i].annotations) {
+			r = r ?: sl_buf_puts(out, ",\"annotations\":");
+			r = r ?: append_go_annotations(out, layers[i].annotations);
+		}
 		r = r ?: sl_buf_puts(out, "}");
 	}
 	return r ?: sl_buf_puts(out, "]}");
@@ -214,7 +234,7 @@ int sl_cosign_sign_legacy(struct sl_registry *r, const char *repo, const char *m
 		layers = sl_xcalloc(1, sizeof(*layers));
 		rc = 0;
 	} else if (rc == 0) {
-		rc = parse_sig_manifest(existing.data, existing.len, &layers, &n, err);
+		rc = parse_sig_manifest(existing.data, existing.len, true, &layers, &n, err);
 		if (rc < 0)
 			sl_error_wrap(err, rc, "existing signatures in %s:%s", repo, tag);
 	} else {
@@ -227,7 +247,7 @@ int sl_cosign_sign_legacy(struct sl_registry *r, const char *repo, const char *m
 	 * signatures differ each time, so compare by verifying, as cosign's
 	 * duplicate detector does). */
 	for (size_t i = 0; i < n; i++) {
-		if (strcmp(layers[i].digest, payload_digest) != 0)
+		if (!layers[i].signature || strcmp(layers[i].digest, payload_digest) != 0)
 			continue;
 		_cleanup_free_ char *sig = NULL;
 		ssize_t sig_len = sl_base64_decode(layers[i].signature, &sig);
@@ -250,7 +270,8 @@ int sl_cosign_sign_legacy(struct sl_registry *r, const char *repo, const char *m
 		return rc;
 	}
 	layers = sl_xrealloc(layers, (n + 1) * sizeof(*layers));
-	layers[n] = (struct sig_layer){.digest = sl_strdup(payload_digest),
+	layers[n] = (struct sig_layer){.media_type = sl_strdup(SL_COSIGN_SIMPLESIGNING_MT),
+	                               .digest = sl_strdup(payload_digest),
 	                               .size = payload.len,
 	                               .signature = sl_base64_encode(sig.data, sig.len),
 	                               .annotations = json_object()};
@@ -292,12 +313,24 @@ struct rejections {
 	size_t count;
 };
 
+/* Appends text with control characters replaced: parts of it come from
+ * the registry and end up on a terminal. */
+static void append_printable(struct sl_buf *b, const char *text)
+{
+	for (const unsigned char *c = (const unsigned char *)text; *c; c++)
+		(void)sl_buf_append(b, *c < 0x20 || *c == 0x7f ? "?" : (const char *)c, 1);
+}
+
 static void reject(struct rejections *rj, const char *what, const char *why)
 {
 	rj->count++;
 	if (rj->count > 8) /* enough to see the pattern */
 		return;
-	(void)sl_buf_printf(&rj->text, "%s%s: %s", rj->text.len ? "; " : "", what, why);
+	if (rj->text.len)
+		(void)sl_buf_puts(&rj->text, "; ");
+	append_printable(&rj->text, what);
+	(void)sl_buf_puts(&rj->text, ": ");
+	append_printable(&rj->text, why);
 }
 
 struct bundle_candidate {
@@ -335,9 +368,27 @@ static int list_referrers(struct sl_registry *r, const char *repo, const char *d
 	return 0;
 }
 
-/* Every referrer that is a Sigstore bundle v0.3+, fetched and parsed. A
- * referrer of another kind (an SBOM, an attestation of something else) is
- * skipped without fetching when its descriptor says what it is. */
+/* Referrer manifests are small (cosign's is under 1 KiB): a cap far below
+ * the 4 MiB of an image manifest bounds what a hostile index can make us
+ * read. */
+#define MAX_REFERRER_MANIFEST_BYTES (64 * 1024)
+
+/* Whether a referrers index descriptor may be a Sigstore bundle: its
+ * artifactType says so, or says nothing useful (absent, or the empty
+ * config's type that some registries report in its place). */
+static bool may_be_bundle(const char *artifact_type)
+{
+	return !artifact_type || !*artifact_type ||
+	       sl_startswith(artifact_type, SL_SIGSTORE_BUNDLE_MT_PREFIX) ||
+	       strcmp(artifact_type, SL_OCI_EMPTY_MT) == 0;
+}
+
+/* The referrers that are Sigstore bundles v0.3+, fetched and parsed: at most
+ * SL_MAX_SIGNATURES_PER_ARTIFACT descriptors are examined, each once.
+ * Referrers of other kinds (SBOMs, attestations of something else) are
+ * skipped without a fetch when their descriptor says what they are. A
+ * discovery failure is returned; the caller falls back to legacy
+ * signatures, as cosign and Flux do. */
 static int collect_bundles(struct sl_registry *r, const char *repo, const char *digest,
                            struct bundle_candidate **ret, size_t *ret_n, struct rejections *rj,
                            struct sl_error *err)
@@ -346,22 +397,23 @@ static int collect_bundles(struct sl_registry *r, const char *repo, const char *
 	int rc = list_referrers(r, repo, digest, &referrers, err);
 	if (rc < 0)
 		return rc;
-	size_t cap = json_array_size(referrers);
-	if (cap > SL_MAX_SIGNATURES_PER_ARTIFACT)
-		cap = SL_MAX_SIGNATURES_PER_ARTIFACT;
-	struct bundle_candidate *out = sl_xcalloc(cap + 1, sizeof(*out));
-	size_t n = 0, i;
+	struct bundle_candidate *out = sl_xcalloc(SL_MAX_SIGNATURES_PER_ARTIFACT + 1, sizeof(*out));
+	_cleanup_(json_decrefp) json_t *seen = json_object();
+	size_t n = 0, examined = 0, i;
 	const json_t *desc;
 	json_array_foreach (referrers, i, desc) {
-		if (n == cap)
-			break;
 		const char *at = json_string_value(json_object_get(desc, "artifactType"));
 		const char *ref_digest = json_string_value(json_object_get(desc, "digest"));
-		if ((at && !sl_startswith(at, SL_SIGSTORE_BUNDLE_MT_PREFIX)) || !ref_digest ||
-		    !sl_digest_valid(ref_digest))
+		if (!may_be_bundle(at) || !ref_digest || !sl_digest_valid(ref_digest) ||
+		    json_object_get(seen, ref_digest))
 			continue;
+		if (examined++ == SL_MAX_SIGNATURES_PER_ARTIFACT) {
+			reject(rj, "referrers", "more than 64 candidates: the rest were not read");
+			break;
+		}
+		json_object_set_new(seen, ref_digest, json_true());
 		_cleanup_buf_ struct sl_buf body;
-		sl_buf_init(&body, SL_MAX_MANIFEST_BYTES);
+		sl_buf_init(&body, MAX_REFERRER_MANIFEST_BYTES);
 		char got[SL_DIGEST_STR_LEN];
 		rc = sl_registry_manifest_get(r, repo, ref_digest, &body, NULL, got, err);
 		if (rc < 0) {
@@ -435,6 +487,13 @@ static bool bundle_verifies(const struct sl_cosign_bundle *b, const struct sl_co
 		*why = "its statement does not name the digest verified";
 		return false;
 	}
+	/* An attestation (an SBOM, a scan report) signed by the same key is
+	 * not a signature of approval: cosign sign writes this predicate. */
+	if (!sl_intoto_has_predicate(b->payload, b->payload_len, SL_COSIGN_SIGN_PREDICATE)) {
+		*why = "it is an attestation, not a signature (predicateType is "
+		       "not " SL_COSIGN_SIGN_PREDICATE ")";
+		return false;
+	}
 	return true;
 }
 
@@ -476,7 +535,7 @@ static int verify_legacy(struct sl_registry *r, const char *repo, const char *di
 		return sl_error_wrap(err, rc, "reading signatures %s:%s", repo, tag);
 	struct sig_layer *layers = NULL;
 	size_t n = 0;
-	rc = parse_sig_manifest(body.data, body.len, &layers, &n, err);
+	rc = parse_sig_manifest(body.data, body.len, false, &layers, &n, err);
 	if (rc < 0)
 		return sl_error_wrap(err, rc, "%s:%s", repo, tag);
 	if (n == 0)
@@ -547,6 +606,11 @@ int sl_cosign_verify(struct sl_registry *r, const char *registry_host, const cha
 	struct bundle_candidate *bundles = NULL;
 	size_t n_bundles = 0;
 	int rc = collect_bundles(r, repo, manifest_digest, &bundles, &n_bundles, &rj, err);
+	if (rc < 0 && rc != SL_ENOMEM) {
+		/* Bundles cannot be listed: legacy signatures still can vouch. */
+		reject(&rj, "referrers", err->msg);
+		rc = 0;
+	}
 	if (rc == 0 && n_keys == 0)
 		rc = SL_ENOTFOUND;
 	else if (rc == 0 && n_bundles > 0)

@@ -78,6 +78,41 @@ void sl_cosign_payload_clear(struct sl_cosign_payload *p)
 	*p = (struct sl_cosign_payload){0};
 }
 
+/* Whether any object in v has two keys equal but for ASCII case: each
+ * object's keys lowercased into a hash set, so a hostile payload with many
+ * keys costs linear time. Nesting is bounded by jansson's parser. */
+static bool has_case_duplicates(const json_t *v)
+{
+	size_t i;
+	const json_t *item;
+	if (json_is_array(v)) {
+		json_array_foreach ((json_t *)v, i, item)
+			if (has_case_duplicates(item))
+				return true;
+		return false;
+	}
+	if (!json_is_object(v))
+		return false;
+	json_t *lowered = json_object();
+	bool dup = false;
+	const char *key;
+	json_object_foreach ((json_t *)v, key, item) {
+		char *lower = sl_strdup(key);
+		for (char *c = lower; *c; c++)
+			if (*c >= 'A' && *c <= 'Z')
+				*c = (char)(*c - 'A' + 'a');
+		dup = json_object_get(lowered, lower) != NULL;
+		json_object_set_new(lowered, lower, json_null());
+		free(lower);
+		if (dup || has_case_duplicates(item)) {
+			dup = true;
+			break;
+		}
+	}
+	json_decref(lowered);
+	return dup;
+}
+
 static json_t *parse_json(const char *data, size_t len, size_t max, const char *what,
                           struct sl_error *err)
 {
@@ -86,15 +121,21 @@ static json_t *parse_json(const char *data, size_t len, size_t max, const char *
 		return NULL;
 	}
 	json_error_t jerr;
-	/* Duplicate keys could let a verifier and a human read different
-	 * documents: refuse them. */
-	json_t *doc = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	/* Duplicate keys, and keys equal but for case (Go's encoding/json
+	 * matches them case-insensitively), could let sluice and cosign read
+	 * different documents out of the same signed bytes: refuse them. NUL
+	 * inside strings is refused by jansson's default for the same reason. */
+	json_t *doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (!doc)
 		sl_error_set(err, SL_EINVAL, "%s is not JSON: %s", what, jerr.text);
 	else if (!json_is_object(doc)) {
 		json_decref(doc);
 		doc = NULL;
 		sl_error_set(err, SL_EINVAL, "%s is not a JSON object", what);
+	} else if (has_case_duplicates(doc)) {
+		json_decref(doc);
+		doc = NULL;
+		sl_error_set(err, SL_EINVAL, "%s has keys that differ only in case", what);
 	}
 	return doc;
 }
@@ -296,4 +337,15 @@ int sl_intoto_names_digest(const void *statement, size_t len, const char *manife
 		}
 	json_decref(doc);
 	return r;
+}
+
+bool sl_intoto_has_predicate(const void *statement, size_t len, const char *predicate_type)
+{
+	struct sl_error err = {0};
+	json_t *doc =
+	    parse_json(statement, len, SL_MAX_SIGNATURE_PAYLOAD_BYTES, "in-toto statement", &err);
+	const char *type = string_at(doc, (const char *[]){"predicateType"}, 1);
+	bool same = type && strcmp(type, predicate_type) == 0;
+	json_decref(doc);
+	return same;
 }

@@ -95,6 +95,7 @@ int sl_cosign_key_hint(const struct sl_cosign_key *k, char **ret, struct sl_erro
 #define SL_SIGSTORE_BUNDLE_MT_PREFIX   "application/vnd.dev.sigstore.bundle"
 #define SL_SIGSTORE_BUNDLE_V03_MT      "application/vnd.dev.sigstore.bundle.v0.3+json"
 #define SL_INTOTO_PAYLOAD_TYPE         "application/vnd.in-toto+json"
+#define SL_COSIGN_SIGN_PREDICATE       "https://sigstore.dev/cosign/sign/v1"
 #define SL_OCI_EMPTY_MT                "application/vnd.oci.empty.v1+json"
 /* Caps on what a registry hands us for a signature document. */
 #define SL_MAX_SIGNATURE_PAYLOAD_BYTES (1024 * 1024)
@@ -140,6 +141,9 @@ int sl_dsse_pae(const char *payload_type, const void *payload, size_t len, struc
  * not one. */
 int sl_intoto_names_digest(const void *statement, size_t len, const char *manifest_digest,
                            bool *ret, struct sl_error *err);
+/* Whether an in-toto statement's predicateType is exactly predicate_type
+ * (false for anything that is not a statement). */
+bool sl_intoto_has_predicate(const void *statement, size_t len, const char *predicate_type);
 
 /* ---- registry (cosign.c) ---------------------------------------------- */
 
@@ -174,6 +178,9 @@ struct sl_cosign_verified {
 	char *signature_location; /* "sha256-<hex>.sig", or the referrer's digest */
 	char *docker_reference;   /* legacy only: what the payload names */
 	json_t *annotations;      /* legacy: the payload's optional; bundle: NULL */
+	/* When nothing verified: what was found and why each was turned down,
+	 * control characters replaced (parts come from the registry). */
+	char *rejections;
 };
 void sl_cosign_verified_clear(struct sl_cosign_verified *v);
 
@@ -182,9 +189,13 @@ void sl_cosign_verified_clear(struct sl_cosign_verified *v);
  * that cannot break real cosign output: a bundle's statement and a legacy
  * payload must both name manifest_digest, and a legacy payload must have
  * cosign's type. If any bundle exists only bundles count. Nothing but
- * signature documents is fetched. No signature verifying: SL_ENOTFOUND
- * "no matching signatures were found for '<repo>@<digest>'" with what was
- * found and why each was rejected. */
+ * signature documents is fetched, within caps on their number and sizes.
+ * A bundle must carry cosign sign's predicate: attestations made with the
+ * same key are not signatures. If the referrers cannot be listed, legacy
+ * signatures are checked (as cosign and Flux do). No signature verifying:
+ * SL_ENOTFOUND with Flux's message "no matching signatures were found for
+ * '<registry>/<repo>@<digest>'", and ret->rejections says why (the caller
+ * clears ret in every case). */
 int sl_cosign_verify(struct sl_registry *r, const char *registry_host, const char *repo,
                      const char *manifest_digest, struct sl_cosign_key *const *keys, size_t n_keys,
                      struct sl_cosign_verified *ret, struct sl_error *err);

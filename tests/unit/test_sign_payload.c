@@ -212,6 +212,42 @@ static void statement_subject_must_name_the_digest(void **state)
 	assert_false(names);
 }
 
+static void signed_documents_read_one_way_only(void **state)
+{
+	(void)state;
+	/* Go matches keys case-insensitively and would read the second
+	 * "critical"; jansson the first. Refused, as are NULs in strings. */
+	static const char cased[] =
+	    "{\"critical\":{\"image\":{\"docker-manifest-digest\":\"" DIGEST "\"},\"type\":\"t\"},"
+	    "\"Critical\":{\"image\":{\"docker-manifest-digest\":\"" OTHER "\"},\"type\":\"t\"}}";
+	struct sl_cosign_payload p;
+	struct sl_error err = {0};
+	assert_int_equal(sl_cosign_payload_parse(cased, strlen(cased), &p, &err), SL_EINVAL);
+	assert_non_null(strstr(err.msg, "differ only in case"));
+	static const char nul[] = "{\"critical\":{\"image\":{\"docker-manifest-digest\":\"" DIGEST
+	                          "\\u0000x\"},\"type\":\"t\"}}";
+	assert_int_equal(sl_cosign_payload_parse(nul, strlen(nul), &p, &err), SL_EINVAL);
+	bool names = true;
+	static const char stmt_nul[] =
+	    "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[{"
+	    "\"digest\":{\"sha256\":\"" HEX "\\u0000x\"}}]}";
+	assert_int_equal(sl_intoto_names_digest(stmt_nul, strlen(stmt_nul), DIGEST, &names, &err),
+	                 SL_EINVAL);
+	assert_false(names);
+}
+
+static void only_cosign_sign_statements_are_signatures(void **state)
+{
+	(void)state;
+	assert_true(
+	    sl_intoto_has_predicate(STATEMENT, strlen(STATEMENT), SL_COSIGN_SIGN_PREDICATE));
+	static const char sbom[] =
+	    "{\"_type\":\"https://in-toto.io/Statement/v1\",\"subject\":[],"
+	    "\"predicateType\":\"https://spdx.dev/Document\",\"predicate\":{}}";
+	assert_false(sl_intoto_has_predicate(sbom, strlen(sbom), SL_COSIGN_SIGN_PREDICATE));
+	assert_false(sl_intoto_has_predicate("[]", 2, SL_COSIGN_SIGN_PREDICATE));
+}
+
 static void signature_tags(void **state)
 {
 	(void)state;
@@ -234,6 +270,8 @@ int main(void)
 	    cmocka_unit_test(bundle_refusals_say_why),
 	    cmocka_unit_test(pae_is_dsse_v1),
 	    cmocka_unit_test(statement_subject_must_name_the_digest),
+	    cmocka_unit_test(signed_documents_read_one_way_only),
+	    cmocka_unit_test(only_cosign_sign_statements_are_signatures),
 	    cmocka_unit_test(signature_tags),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
