@@ -30,6 +30,7 @@ struct command {
 	const char *usage;    /* "sluice push artifact oci://URL [flags]" */
 	const char *examples; /* indented lines */
 	int (*run)(int argc, char **argv, struct sl_error *err);
+	const char *aliases; /* other nouns, comma-separated, as Flux's ("ks,kustomization") */
 };
 
 /* Global flags every command takes. */
@@ -51,6 +52,9 @@ void flags_free(struct flag *flags);
 void flags_print_help(const struct command *cmd, const struct flag *flags);
 /* A flag's name if the user set it. */
 bool flag_changed(const struct flag *flags, const char *name);
+/* Whether the user set a global flag ("namespace"), for commands whose
+ * default differs from the global one. */
+bool flag_global_changed(const char *name);
 
 /* Parses flags, answers --help, runs the command, frees the flags. */
 int cli_run(const char *verb, const char *noun, struct flag *flags, int argc, char **argv,
@@ -173,6 +177,11 @@ int cmd_reconcile_source_oci(int argc, char **argv, struct sl_error *err);
 int cmd_suspend_source_oci(int argc, char **argv, struct sl_error *err);
 int cmd_resume_source_oci(int argc, char **argv, struct sl_error *err);
 int cmd_delete_source_oci(int argc, char **argv, struct sl_error *err);
+int cmd_get_kustomizations(int argc, char **argv, struct sl_error *err);
+int cmd_reconcile_kustomization(int argc, char **argv, struct sl_error *err);
+int cmd_suspend_kustomization(int argc, char **argv, struct sl_error *err);
+int cmd_resume_kustomization(int argc, char **argv, struct sl_error *err);
+int cmd_trace(int argc, char **argv, struct sl_error *err);
 int cmd_generate_key_pair(int argc, char **argv, struct sl_error *err);
 int cmd_sign_artifact(int argc, char **argv, struct sl_error *err);
 int cmd_verify_artifact(int argc, char **argv, struct sl_error *err);

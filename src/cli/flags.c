@@ -183,6 +183,11 @@ bool flag_changed(const struct flag *flags, const char *name)
 	return false;
 }
 
+bool flag_global_changed(const char *name)
+{
+	return flag_changed(global_flags, name);
+}
+
 void flags_free(struct flag *flags)
 {
 	for (struct flag *set[] = {flags, global_flags}, **s = set; s < set + 2; s++)

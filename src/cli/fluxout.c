@@ -325,3 +325,209 @@ bool cli_status_matches(const json_t *obj, const char *type, const char *status)
 	const char *s = json_string_value(json_object_get(last, "status"));
 	return s && strcasecmp(s, status) == 0;
 }
+
+void cli_flux_row(const json_t *obj, const char *revision, bool with_namespace,
+                  struct sl_strv *cells)
+{
+	if (with_namespace) {
+		const char *ns = cli_json_str(obj, "metadata", "namespace", NULL);
+		sl_strv_push(cells, ns ? ns : "");
+	}
+	const char *name = cli_json_str(obj, "metadata", "name", NULL);
+	sl_strv_push(cells, name ? name : "");
+	char *short_rev = cli_truncate_hex(revision ? revision : "");
+	sl_strv_push(cells, short_rev);
+	free(short_rev);
+	bool suspended = json_is_true(json_object_get(json_object_get(obj, "spec"), "suspend"));
+	sl_strv_push(cells, suspended ? "True" : "False");
+	const char *status, *message;
+	cli_ready_columns(obj, &status, &message);
+	sl_strv_push(cells, status);
+	char *short_msg = cli_truncate_hex(message);
+	sl_strv_push(cells, short_msg);
+	free(short_msg);
+}
+
+/* Parses "2006-01-02T15:04:05[.999999999](Z|±07:00)" into seconds since
+ * the epoch and nanoseconds; false when it is not that. */
+static bool parse_rfc3339(const char *s, time_t *ret_sec, long *ret_nsec)
+{
+	struct tm tm = {0};
+	const char *p = s ? strptime(s, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+	if (!p)
+		return false;
+	long nsec = 0;
+	if (*p == '.') {
+		int digits = 0;
+		for (p++; isdigit((unsigned char)*p); p++, digits++)
+			if (digits < 9)
+				nsec = nsec * 10 + (*p - '0');
+		if (digits == 0)
+			return false;
+		for (; digits < 9; digits++)
+			nsec *= 10;
+	}
+	long offset = 0;
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		int hh, mm;
+		if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2 || strlen(p) != 6)
+			return false;
+		offset = (*p == '-' ? -1 : 1) * (hh * 3600L + mm * 60L);
+		p += 6;
+	} else {
+		return false;
+	}
+	if (*p)
+		return false;
+	*ret_sec = timegm(&tm) - offset;
+	*ret_nsec = nsec;
+	return true;
+}
+
+void cli_go_time(const char *rfc3339, char out[96])
+{
+	time_t sec;
+	long nsec;
+	struct tm tm;
+	if (!parse_rfc3339(rfc3339, &sec, &nsec) || !localtime_r(&sec, &tm)) {
+		snprintf(out, 96, "0001-01-01 00:00:00 +0000 UTC");
+		return;
+	}
+	size_t n = strftime(out, 96, "%Y-%m-%d %H:%M:%S", &tm);
+	if (nsec > 0) {
+		/* Go's ".999999999": the fraction without its trailing zeros. */
+		char frac[24];
+		snprintf(frac, sizeof(frac), ".%09ld", nsec);
+		for (size_t i = strlen(frac) - 1; frac[i] == '0'; i--)
+			frac[i] = '\0';
+		n += (size_t)snprintf(out + n, 96 - n, "%s", frac);
+	}
+	strftime(out + n, 96 - n, " %z %Z", &tm);
+}
+
+/* One line of the report: "\n" then the label padded to 17 columns (Flux's
+ * template writes each line after the newline that ends the one before). */
+static void line(struct sl_buf *out, const char *label, const char *value)
+{
+	sl_buf_printf(out, "\n%-17s%s", label, value ? value : "");
+}
+
+/* The Status and Message lines of a source's Ready condition. */
+static void source_status(struct sl_buf *out, const json_t *source)
+{
+	const json_t *ready = cli_condition(source, "Ready");
+	if (!ready) {
+		line(out, "Status:", "Unknown");
+		return;
+	}
+	char t[96];
+	cli_go_time(json_string_value(json_object_get(ready, "lastTransitionTime")), t);
+	const char *status = json_string_value(json_object_get(ready, "status"));
+	bool failed = status && strcmp(status, "False") == 0;
+	sl_buf_printf(out, "\n%-17s%s %s",
+	              "Status:", failed ? "Last reconciliation failed at" : "Last reconciled at",
+	              t);
+	line(out, "Message:", json_string_value(json_object_get(ready, "message")));
+}
+
+static void oci_block(struct sl_buf *out, const json_t *source)
+{
+	const json_t *spec = json_object_get(source, "spec");
+	const json_t *ref = json_object_get(spec, "ref");
+	line(out, "OCIRepository:", cli_json_str(source, "metadata", "name", NULL));
+	line(out, "Namespace:", cli_json_str(source, "metadata", "namespace", NULL));
+	line(out, "URL:", cli_json_str(spec, "url", NULL));
+	const char *tag = cli_json_str(ref, "tag", NULL);
+	const char *semver = cli_json_str(ref, "semver", NULL);
+	const char *digest = cli_json_str(ref, "digest", NULL);
+	if (tag && *tag)
+		line(out, "Tag:", tag);
+	else if (semver && *semver)
+		line(out, "Tag:", semver);
+	else if (digest && *digest)
+		line(out, "Digest:", digest);
+	const json_t *artifact = json_object_get(json_object_get(source, "status"), "artifact");
+	if (json_is_object(artifact)) {
+		line(out, "Revision:", cli_json_str(artifact, "revision", NULL));
+		/* Flux ranges over {"Origin Revision: ": revision key, "Origin
+		 * Source:   ": source key} in key order, writing a newline for
+		 * each and the line only when the metadata has a value. */
+		const json_t *metadata = json_object_get(artifact, "metadata");
+		static const char *const origin[][2] = {
+		    {"Origin Revision: ", "org.opencontainers.image.revision"},
+		    {"Origin Source:   ", "org.opencontainers.image.source"},
+		};
+		for (size_t i = 0; json_object_size(metadata) > 0 && i < 2; i++) {
+			const char *v = json_string_value(json_object_get(metadata, origin[i][1]));
+			sl_buf_printf(out, "\n%s%s", v && *v ? origin[i][0] : "", v && *v ? v : "");
+		}
+	}
+	source_status(out, source);
+}
+
+static void git_block(struct sl_buf *out, const json_t *source)
+{
+	const json_t *spec = json_object_get(source, "spec");
+	const json_t *ref = json_object_get(spec, "ref");
+	line(out, "GitRepository:", cli_json_str(source, "metadata", "name", NULL));
+	line(out, "Namespace:", cli_json_str(source, "metadata", "namespace", NULL));
+	line(out, "URL:", cli_json_str(spec, "url", NULL));
+	const char *tag = cli_json_str(ref, "tag", NULL);
+	const char *semver = cli_json_str(ref, "semver", NULL);
+	const char *branch = cli_json_str(ref, "branch", NULL);
+	if (tag && *tag)
+		line(out, "Tag:", tag);
+	else if (semver && *semver)
+		line(out, "Tag:", semver);
+	else if (branch && *branch)
+		line(out, "Branch:", branch);
+	const json_t *artifact = json_object_get(json_object_get(source, "status"), "artifact");
+	if (json_is_object(artifact))
+		line(out, "Revision:", cli_json_str(artifact, "revision", NULL));
+	source_status(out, source);
+}
+
+void cli_trace_report(struct sl_buf *out, const char *object_kind, const json_t *obj,
+                      const json_t *ks, const json_t *source)
+{
+	const char *name = cli_json_str(obj, "metadata", "name", NULL);
+	const char *ns = cli_json_str(obj, "metadata", "namespace", NULL);
+	sl_buf_printf(out, "\n%-17s%s/%s", "Object:", object_kind ? object_kind : "",
+	              name ? name : "");
+	if (ns && *ns)
+		line(out, "Namespace:", ns);
+	line(out, "Status:", "Managed by Flux");
+
+	const json_t *spec = json_object_get(ks, "spec");
+	sl_buf_printf(out, "\n---");
+	line(out, "Kustomization:", cli_json_str(ks, "metadata", "name", NULL));
+	line(out, "Namespace:", cli_json_str(ks, "metadata", "namespace", NULL));
+	const char *target = cli_json_str(spec, "targetNamespace", NULL);
+	if (target && *target)
+		line(out, "Target:", target);
+	line(out, "Path:", cli_json_str(spec, "path", NULL));
+	line(out, "Revision:", cli_json_str(ks, "status", "lastAppliedRevision", NULL));
+	const json_t *ready = cli_condition(ks, "Ready");
+	if (ready) {
+		/* Flux's Kustomization block says "Last reconciled" whatever
+		 * the status. */
+		char t[96];
+		cli_go_time(json_string_value(json_object_get(ready, "lastTransitionTime")), t);
+		sl_buf_printf(out, "\n%-17sLast reconciled at %s", "Status:", t);
+		line(out, "Message:", json_string_value(json_object_get(ready, "message")));
+	} else {
+		line(out, "Status:", "Unknown");
+	}
+
+	const char *source_kind = cli_json_str(source, "kind", NULL);
+	if (source_kind && strcmp(source_kind, "OCIRepository") == 0) {
+		sl_buf_printf(out, "\n---");
+		oci_block(out, source);
+	} else if (source_kind && strcmp(source_kind, "GitRepository") == 0) {
+		sl_buf_printf(out, "\n---");
+		git_block(out, source);
+	}
+	sl_buf_append(out, "\n", 1);
+}

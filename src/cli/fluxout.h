@@ -1,12 +1,14 @@
 /* cli/fluxout — pure helpers behind the commands that talk to a cluster:
- * Flux's output formats (tablewriter tables, utils.TruncateHex, Go's
- * time.Duration and RFC 3339 nano strings), the YAML of a JSON object as
- * kubectl prints it, and what a Flux object's status says (Ready for the
- * current generation, a reconcile request handled, a status selector).
+ * Flux's output formats (tablewriter tables and get rows, utils.TruncateHex,
+ * Go's time.Duration, time.Time and RFC 3339 nano strings, flux trace's
+ * report), the YAML of a JSON object as kubectl prints it, and what a Flux
+ * object's status says (Ready for the current generation, a reconcile
+ * request handled, a status selector).
  *
  * Nothing here touches the network, the flags or the terminal, so the unit
- * tests (tests/unit/test_cli_source.c) build this file on its own. json_t
- * arguments are borrowed; returned strings and nodes belong to the caller. */
+ * tests (tests/unit/test_cli_source.c, test_cli_kustomization.c) build this
+ * file on its own. json_t arguments are borrowed; returned strings and
+ * nodes belong to the caller. */
 #ifndef SLUICE_CLI_FLUXOUT_H
 #define SLUICE_CLI_FLUXOUT_H
 
@@ -84,5 +86,25 @@ void cli_ready_columns(const json_t *obj, const char **ret_status, const char **
 /* --status-selector TYPE=STATUS: Flux compares both case-insensitively with
  * the last condition of that type; no such condition never matches. */
 bool cli_status_matches(const json_t *obj, const char *type, const char *status);
+
+/* Appends the cells of one row of Flux's `get` table of sources and
+ * Kustomizations to cells: [NAMESPACE] NAME REVISION SUSPENDED READY
+ * MESSAGE, revision (may be NULL) and message through cli_truncate_hex. */
+void cli_flux_row(const json_t *obj, const char *revision, bool with_namespace,
+                  struct sl_strv *cells);
+
+/* Go's time.Time.String() of an RFC 3339 timestamp in the local time zone,
+ * as metav1.Time prints in a template: "2021-07-16 15:42:20 +0000 UTC".
+ * NULL or unparsable: Go's zero time, "0001-01-01 00:00:00 +0000 UTC". */
+void cli_go_time(const char *rfc3339, char out[96]);
+
+/* `flux trace`'s report (flux2 cmd/flux/trace.go, traceKustomization) for
+ * obj, managed by the Kustomization ks, whose source is source (NULL: no
+ * source block, as for a Bucket; an OCIRepository or a GitRepository
+ * otherwise). object_kind names obj's kind on the Object line. Byte for
+ * byte Flux's text/template output: a blank line first, 17-column labels,
+ * lines that Flux's template leaves empty left empty. */
+void cli_trace_report(struct sl_buf *out, const char *object_kind, const json_t *obj,
+                      const json_t *ks, const json_t *source);
 
 #endif

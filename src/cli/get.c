@@ -1,11 +1,29 @@
-/* get sources oci: Flux's table of OCIRepositories (flux2 get.go,
- * get_source_oci.go) — NAME REVISION SUSPENDED READY MESSAGE, NAMESPACE
- * first with -A, hex runs shortened as utils.TruncateHex does — plus
- * `-o json|yaml` printing the objects as kubectl does. */
+/* get sources oci and get kustomizations: Flux's tables (flux2 get.go,
+ * get_source_oci.go, get_kustomization.go) — NAME REVISION SUSPENDED READY
+ * MESSAGE, NAMESPACE first with -A, hex runs shortened as utils.TruncateHex
+ * does — plus `-o json|yaml` printing the objects as kubectl does. The
+ * kinds differ only in where the revision is. */
 #include <string.h>
 
 #include "cli/kubecmd.h"
-#include "controller/ocirepository.h"
+
+struct listable {
+	const struct cli_flux_kind *fk;
+	const char *(*revision)(const json_t *obj);
+};
+
+static const char *artifact_revision(const json_t *obj)
+{
+	return cli_json_str(obj, "status", "artifact", "revision", NULL);
+}
+
+static const char *applied_revision(const json_t *obj)
+{
+	return cli_json_str(obj, "status", "lastAppliedRevision", NULL);
+}
+
+static const struct listable oci = {&cli_kind_ocirepository, artifact_revision};
+static const struct listable kustomizations = {&cli_kind_kustomization, applied_revision};
 
 static struct {
 	bool all_namespaces, no_header, watch;
@@ -52,32 +70,11 @@ static void selector_clear(struct selector *s)
 	free(s->status);
 }
 
-/* Appends the cells of one row to cells: [NAMESPACE] NAME REVISION
- * SUSPENDED READY MESSAGE. */
-static void summarise(const json_t *obj, struct sl_strv *cells)
-{
-	if (o.all_namespaces) {
-		const char *ns = cli_json_str(obj, "metadata", "namespace", NULL);
-		sl_strv_push(cells, ns ? ns : "");
-	}
-	const char *name = cli_json_str(obj, "metadata", "name", NULL);
-	sl_strv_push(cells, name ? name : "");
-	const char *revision = cli_json_str(obj, "status", "artifact", "revision", NULL);
-	_cleanup_free_ char *short_rev = cli_truncate_hex(revision ? revision : "");
-	sl_strv_push(cells, short_rev);
-	bool suspended = json_is_true(json_object_get(json_object_get(obj, "spec"), "suspend"));
-	sl_strv_push(cells, suspended ? "True" : "False");
-	const char *status, *message;
-	cli_ready_columns(obj, &status, &message);
-	sl_strv_push(cells, status);
-	_cleanup_free_ char *short_msg = cli_truncate_hex(message);
-	sl_strv_push(cells, short_msg);
-}
-
 static const char *const header_ns[] = {"Namespace", "Name",  "Revision",
                                         "Suspended", "Ready", "Message"};
 
-static void print_rows(const json_t *items, const struct selector *sel, bool header)
+static void print_rows(const struct listable *l, const json_t *items, const struct selector *sel,
+                       bool header)
 {
 	_cleanup_(sl_strv_free) struct sl_strv cells = {0};
 	size_t n_rows = 0, i;
@@ -85,7 +82,7 @@ static void print_rows(const json_t *items, const struct selector *sel, bool hea
 	json_array_foreach (items, i, item) {
 		if (sel->type && !cli_status_matches(item, sel->type, sel->status))
 			continue;
-		summarise(item, &cells);
+		cli_flux_row(item, l->revision(item), o.all_namespaces, &cells);
 		n_rows++;
 	}
 	size_t n_cols = o.all_namespaces ? 6 : 5;
@@ -107,7 +104,8 @@ static void strip_managed_fields(json_t *items)
 
 /* kubectl's -o: the object when one was named, else a v1 List of those
  * the status selector keeps. */
-static int print_objects(json_t *all, const struct selector *sel, bool named, struct sl_error *err)
+static int print_objects(const struct listable *l, json_t *all, const struct selector *sel,
+                         bool named, struct sl_error *err)
 {
 	_cleanup_(json_decrefp) json_t *items = json_array();
 	size_t i;
@@ -119,8 +117,7 @@ static int print_objects(json_t *all, const struct selector *sel, bool named, st
 	strip_managed_fields(items);
 	if (named && json_array_size(items) == 0)
 		return sl_error_set(err, SL_ENOTFOUND,
-		                    "%s object '%s' does not match --status-selector",
-		                    SL_OCIREPO_KIND,
+		                    "%s object '%s' does not match --status-selector", l->fk->kind,
 		                    cli_json_str(json_array_get(all, 0), "metadata", "name", NULL));
 	_cleanup_(json_decrefp) json_t *doc =
 	    named ? json_incref(json_array_get(items, 0))
@@ -149,6 +146,7 @@ static char *where(void)
 }
 
 struct watch_state {
+	const struct listable *l;
 	const struct selector *sel;
 	bool printed_header;
 	char *resource_version;
@@ -164,16 +162,17 @@ static int on_event(void *userdata, const struct sl_kube_watch_event *ev, struct
 		return 0;
 	_cleanup_(json_decrefp) json_t *one = json_pack("[O]", ev->object);
 	/* Flux prints the header with the first event only, each row on its own. */
-	print_rows(one, w->sel, !w->printed_header);
+	print_rows(w->l, one, w->sel, !w->printed_header);
 	w->printed_header = true;
 	return 0;
 }
 
-static int watch(struct sl_kube *k, const char *ns, const struct sl_kube_list_opts *lo,
-                 const struct selector *sel, struct sl_error *err)
+static int watch(struct sl_kube *k, const struct listable *l, const char *ns,
+                 const struct sl_kube_list_opts *lo, const struct selector *sel,
+                 struct sl_error *err)
 {
 	int64_t deadline = cli_deadline();
-	struct watch_state w = {.sel = sel};
+	struct watch_state w = {.l = l, .sel = sel};
 	int r = 0;
 	while (sl_now_ms() < deadline) {
 		int64_t left = deadline == INT64_MAX ? 0 : (deadline - sl_now_ms()) / 1000;
@@ -183,7 +182,7 @@ static int watch(struct sl_kube *k, const char *ns, const struct sl_kube_list_op
 		    .field_selector = lo->field_selector,
 		    .timeout_seconds = deadline == INT64_MAX ? 0 : (int)(left > 0 ? left : 1),
 		};
-		r = sl_kube_watch(k, &sl_kube_res_ocirepositories, ns, &wo, on_event, &w, err);
+		r = sl_kube_watch(k, l->fk->res, ns, &wo, on_event, &w, err);
 		if (r == SL_KUBE_EGONE) {
 			/* Too old to resume: start over from the current state. */
 			free(w.resource_version);
@@ -195,10 +194,10 @@ static int watch(struct sl_kube *k, const char *ns, const struct sl_kube_list_op
 			break;
 	}
 	free(w.resource_version);
-	return r < 0 ? cli_ocirepo_not_found(k, r, NULL, err) : 0;
+	return r < 0 ? cli_flux_not_found(k, l->fk, r, NULL, err) : 0;
 }
 
-static int run(const struct sl_strv *args, struct sl_error *err)
+static int get(const struct listable *l, const struct sl_strv *args, struct sl_error *err)
 {
 	int r = cli_check_namespace(err);
 	if (r < 0 || (r = cli_check_output_format(o.output, err)) < 0)
@@ -220,29 +219,44 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	if ((r = cli_kube_open(&k, err)) < 0)
 		return r;
 	if (o.watch)
-		return watch(k, ns, &lo, &sel, err);
+		return watch(k, l, ns, &lo, &sel, err);
 	_cleanup_(sl_kube_list_clear) struct sl_kube_list list = {0};
-	r = sl_kube_list(k, &sl_kube_res_ocirepositories, ns, &lo, &list, err);
+	r = sl_kube_list(k, l->fk->res, ns, &lo, &list, err);
 	if (r < 0)
-		return cli_ocirepo_not_found(k, r, NULL, err);
+		return cli_flux_not_found(k, l->fk, r, NULL, err);
 
 	_cleanup_free_ char *in = where();
 	/* Flux says so and exits 0 even for a name it did not find; a named
 	 * object that is missing fails here, so scripts can test for it. */
 	if (json_array_size(list.items) == 0 && name)
 		return sl_error_set(err, SL_ENOTFOUND, "%s object '%s' not found in %s namespace",
-		                    SL_OCIREPO_KIND, name, in);
+		                    l->fk->kind, name, in);
 	if (*o.output)
-		return print_objects(list.items, &sel, name != NULL, err);
+		return print_objects(l, list.items, &sel, name != NULL, err);
 	if (json_array_size(list.items) == 0) {
-		sl_log_failure("no %s objects found in %s namespace", SL_OCIREPO_KIND, in);
+		sl_log_failure("no %s objects found in %s namespace", l->fk->kind, in);
 		return 0;
 	}
-	print_rows(list.items, &sel, true);
+	print_rows(l, list.items, &sel, true);
 	return 0;
+}
+
+static int run_sources_oci(const struct sl_strv *args, struct sl_error *err)
+{
+	return get(&oci, args, err);
+}
+
+static int run_kustomizations(const struct sl_strv *args, struct sl_error *err)
+{
+	return get(&kustomizations, args, err);
 }
 
 int cmd_get_sources_oci(int argc, char **argv, struct sl_error *err)
 {
-	return cli_run("get", "sources oci", flags, argc, argv, run, err);
+	return cli_run("get", "sources oci", flags, argc, argv, run_sources_oci, err);
+}
+
+int cmd_get_kustomizations(int argc, char **argv, struct sl_error *err)
+{
+	return cli_run("get", "kustomizations", flags, argc, argv, run_kustomizations, err);
 }

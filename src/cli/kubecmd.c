@@ -150,42 +150,65 @@ int cli_apply(struct sl_kube *k, const json_t *obj, const char **ret_action, jso
 	return 0;
 }
 
-int cli_ocirepo_not_found(struct sl_kube *k, int r, const char *name, struct sl_error *err)
+const struct sl_kube_resource cli_res_kustomizations = {
+    .group = "kustomize.toolkit.fluxcd.io",
+    .version = "v1",
+    .resource = "kustomizations",
+    .kind = "Kustomization",
+    .namespaced = true,
+};
+
+const struct cli_flux_kind cli_kind_ocirepository = {
+    .res = &sl_kube_res_ocirepositories,
+    .kind = SL_OCIREPO_KIND,
+    .api = SL_OCIREPO_API,
+    .human = "source oci",
+};
+
+const struct cli_flux_kind cli_kind_kustomization = {
+    .res = &cli_res_kustomizations,
+    .kind = "Kustomization",
+    .api = "kustomize.toolkit.fluxcd.io/v1",
+    .human = "kustomization",
+};
+
+int cli_flux_not_found(struct sl_kube *k, const struct cli_flux_kind *fk, int r, const char *name,
+                       struct sl_error *err)
 {
 	if (r != SL_ENOTFOUND)
 		return r;
 	struct sl_kube_resource res;
 	struct sl_error derr = {0};
-	int d = sl_kube_discover(k, SL_OCIREPO_API, SL_OCIREPO_KIND, &res, &derr);
+	int d = sl_kube_discover(k, fk->api, fk->kind, &res, &derr);
 	if (d == SL_ENOTFOUND)
 		return sl_error_set(err, SL_ENOTFOUND,
 		                    "the cluster does not serve %s (%s): install the CRD with "
 		                    "'sluice install'",
-		                    SL_OCIREPO_KIND, SL_OCIREPO_API);
+		                    fk->kind, fk->api);
 	if (d == 0 && name)
-		return sl_error_set(err, SL_ENOTFOUND, "%s.%s \"%s\" not found",
-		                    sl_kube_res_ocirepositories.resource,
-		                    sl_kube_res_ocirepositories.group, name);
+		return sl_error_set(err, SL_ENOTFOUND, "%s.%s \"%s\" not found", fk->res->resource,
+		                    fk->res->group, name);
 	return r;
 }
 
-int cli_ocirepo_get(struct sl_kube *k, const char *ns, const char *name, json_t **ret_obj,
-                    struct sl_error *err)
+int cli_flux_get(struct sl_kube *k, const struct cli_flux_kind *fk, const char *ns,
+                 const char *name, json_t **ret_obj, struct sl_error *err)
 {
-	int r = sl_kube_get(k, &sl_kube_res_ocirepositories, ns, name, ret_obj, err);
-	return r < 0 ? cli_ocirepo_not_found(k, r, name, err) : 0;
+	int r = sl_kube_get(k, fk->res, ns, name, ret_obj, err);
+	return r < 0 ? cli_flux_not_found(k, fk, r, name, err) : 0;
 }
 
-int cli_ocirepo_wait(struct sl_kube *k, const char *ns, const char *name, const char *requested_at,
-                     json_t **ret_obj, struct sl_error *err)
+int cli_flux_wait(struct sl_kube *k, const struct cli_flux_kind *fk, const char *ns,
+                  const char *name, const char *requested_at, json_t **ret_obj,
+                  struct sl_error *err)
 {
 	int64_t deadline = cli_deadline();
 	char awaited[SL_ERROR_MAX / 2];
 	for (;;) {
 		_cleanup_(json_decrefp) json_t *obj = NULL;
-		int r = cli_ocirepo_get(k, ns, name, &obj, err);
+		int r = cli_flux_get(k, fk, ns, name, &obj, err);
 		if (r < 0)
-			return r;
+			return r == SL_EINVAL ? SL_EHTTP : r;
 		const char *msg;
 		switch (cli_flux_readiness(obj, requested_at, &msg)) {
 		case CLI_READY:
@@ -193,16 +216,35 @@ int cli_ocirepo_wait(struct sl_kube *k, const char *ns, const char *name, const 
 				*ret_obj = TAKE_PTR(obj);
 			return 0;
 		case CLI_FAILED:
-			return sl_error_set(err, SL_EINVAL, "%s",
-			                    *msg ? msg : "OCIRepository reconciliation failed");
+			if (!*msg)
+				return sl_error_set(err, SL_EINVAL, "%s reconciliation failed",
+				                    fk->kind);
+			return sl_error_set(err, SL_EINVAL, "%s", msg);
 		case CLI_PENDING: snprintf(awaited, sizeof(awaited), "%s", msg); break;
 		}
 		if (!cli_poll_sleep(deadline))
 			return sl_error_set(err, SL_ENET,
 			                    "timed out after %s waiting for %s %s/%s to be "
 			                    "reconciled (%s): is the controller running?",
-			                    cli_timeout_text(), SL_OCIREPO_KIND, ns, name, awaited);
+			                    cli_timeout_text(), fk->kind, ns, name, awaited);
 	}
+}
+
+int cli_ocirepo_not_found(struct sl_kube *k, int r, const char *name, struct sl_error *err)
+{
+	return cli_flux_not_found(k, &cli_kind_ocirepository, r, name, err);
+}
+
+int cli_ocirepo_get(struct sl_kube *k, const char *ns, const char *name, json_t **ret_obj,
+                    struct sl_error *err)
+{
+	return cli_flux_get(k, &cli_kind_ocirepository, ns, name, ret_obj, err);
+}
+
+int cli_ocirepo_wait(struct sl_kube *k, const char *ns, const char *name, const char *requested_at,
+                     json_t **ret_obj, struct sl_error *err)
+{
+	return cli_flux_wait(k, &cli_kind_ocirepository, ns, name, requested_at, ret_obj, err);
 }
 
 void cli_reconcile_request_value(char out[64])

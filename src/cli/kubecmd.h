@@ -1,9 +1,10 @@
 /* cli/kubecmd — what the commands that talk to a cluster share (kubecmd.c):
  * the client built from --kubeconfig/--context, the --timeout deadline and
  * polling, Flux's "◎"/"✚" lines and confirmation prompt, server-side apply
- * reported as kubectl and Flux report it, and the OCIRepository reads and
- * waits of get/reconcile/suspend/resume/create/delete source oci. The
- * install manifests as objects come from install.c.
+ * reported as kubectl and Flux report it, and the reads and waits of Flux
+ * objects (OCIRepositories, Kustomizations) behind get, create, reconcile,
+ * suspend, resume and delete. The install manifests as objects come from
+ * install.c; reconcile, suspend and resume themselves from reconcile.c.
  *
  * Like every cli/ helper, these run on the main thread only. */
 #ifndef SLUICE_CLI_KUBECMD_H
@@ -57,17 +58,39 @@ char *cli_object_subject(const json_t *obj);
 int cli_apply(struct sl_kube *k, const json_t *obj, const char **ret_action, json_t **ret_obj,
               struct sl_error *err);
 
-/* The OCIRepository ns/name. A 404 says which of the object and its API is
- * missing: client-go's `ocirepositories.source.toolkit.fluxcd.io "x" not
- * found`, or that the cluster does not serve OCIRepositories. */
-int cli_ocirepo_get(struct sl_kube *k, const char *ns, const char *name, json_t **ret_obj,
-                    struct sl_error *err);
-/* Explains an SL_ENOTFOUND of a list or write of OCIRepositories the same
- * way (name NULL for a list); other errors are returned unchanged. */
-int cli_ocirepo_not_found(struct sl_kube *k, int r, const char *name, struct sl_error *err);
+/* A Flux kind the cluster commands read, write and wait on. */
+struct cli_flux_kind {
+	const struct sl_kube_resource *res;
+	const char *kind;  /* "Kustomization" */
+	const char *api;   /* its apiVersion: "kustomize.toolkit.fluxcd.io/v1" */
+	const char *human; /* Flux's name in suspend/resume lines: "kustomization" */
+};
+extern const struct cli_flux_kind cli_kind_ocirepository;
+extern const struct cli_flux_kind cli_kind_kustomization;
+/* The Kustomization resource (kustomize.toolkit.fluxcd.io/v1, namespaced). */
+extern const struct sl_kube_resource cli_res_kustomizations;
+
+/* The object ns/name of kind fk. A 404 says which of the object and its
+ * API is missing: client-go's `kustomizations.kustomize.toolkit.fluxcd.io
+ * "x" not found`, or that the cluster does not serve the kind. */
+int cli_flux_get(struct sl_kube *k, const struct cli_flux_kind *fk, const char *ns,
+                 const char *name, json_t **ret_obj, struct sl_error *err);
+/* Explains an SL_ENOTFOUND of a list or write of fk's objects the same way
+ * (name NULL for a list); other errors are returned unchanged. */
+int cli_flux_not_found(struct sl_kube *k, const struct cli_flux_kind *fk, int r, const char *name,
+                       struct sl_error *err);
 /* Polls ns/name until cli_flux_readiness says Ready (0; ret_obj, which
  * may be NULL, gets the object) or failed (SL_EINVAL with the Ready
- * message), or --timeout passes (SL_ENET saying what was awaited). */
+ * message, and no other SL_EINVAL), or --timeout passes (SL_ENET saying
+ * what was awaited). */
+int cli_flux_wait(struct sl_kube *k, const struct cli_flux_kind *fk, const char *ns,
+                  const char *name, const char *requested_at, json_t **ret_obj,
+                  struct sl_error *err);
+
+/* The same for OCIRepositories. */
+int cli_ocirepo_get(struct sl_kube *k, const char *ns, const char *name, json_t **ret_obj,
+                    struct sl_error *err);
+int cli_ocirepo_not_found(struct sl_kube *k, int r, const char *name, struct sl_error *err);
 int cli_ocirepo_wait(struct sl_kube *k, const char *ns, const char *name, const char *requested_at,
                      json_t **ret_obj, struct sl_error *err);
 /* Flux's reconcile request value: now as RFC 3339 with nanoseconds. */

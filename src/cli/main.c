@@ -81,7 +81,8 @@ const struct command cli_commands[] = {
      "sluice sign artifact oci://<registry>/<repository>[:<tag>|@<digest>] --key=<cosign.key> "
      "[flags]",
      "  # Sign what the tag points to now (the signature names its digest)\n"
-     "  COSIGN_PASSWORD=\"$PASS\" sluice sign artifact oci://ghcr.io/org/app:v1 --key cosign.key\n\n"
+     "  COSIGN_PASSWORD=\"$PASS\" sluice sign artifact oci://ghcr.io/org/app:v1 --key "
+     "cosign.key\n\n"
      "  # With annotations in the signed payload\n"
      "  sluice sign artifact oci://ghcr.io/org/app@sha256:<hex> --key cosign.key -a env=prod",
      cmd_sign_artifact},
@@ -148,6 +149,46 @@ const struct command cli_commands[] = {
      "  # Delete without the confirmation prompt (needed when stdin is not a terminal)\n"
      "  sluice delete source oci podinfo --silent",
      cmd_delete_source_oci},
+    {"get", "kustomizations", "Print the status of Kustomizations as Flux's table.",
+     "sluice get kustomizations [name] [-A] [--status-selector=<type>=<status>] "
+     "[-o json|yaml] [flags]",
+     "  # List the Kustomizations of flux-system and the revision each applied\n"
+     "  sluice get kustomizations\n\n"
+     "  # Those that are not Ready, in every namespace\n"
+     "  sluice get ks -A --status-selector ready=false\n\n"
+     "  # One object, whole, for scripts\n"
+     "  sluice get kustomizations podinfo -o yaml",
+     cmd_get_kustomizations, "ks,kustomization"},
+    {"reconcile", "kustomization",
+     "Ask for a Kustomization's reconciliation now and wait for its outcome.",
+     "sluice reconcile kustomization <name> [--with-source] [flags]",
+     "  # Apply the manifests again outside of the reconciliation interval\n"
+     "  sluice reconcile kustomization podinfo\n\n"
+     "  # Fetch the source's latest revision first, then apply it\n"
+     "  sluice reconcile kustomization podinfo --with-source",
+     cmd_reconcile_kustomization, "ks"},
+    {"suspend", "kustomization", "Suspend the reconciliation of Kustomizations.",
+     "sluice suspend kustomization <name>... [flags]",
+     "  # Stop applying podinfo's manifests, e.g. while debugging in the cluster\n"
+     "  sluice suspend kustomization podinfo",
+     cmd_suspend_kustomization, "ks"},
+    {"resume", "kustomization",
+     "Resume suspended Kustomizations and wait for their reconciliation.",
+     "sluice resume kustomization <name>... [flags]",
+     "  # Apply the manifests again and report the revision applied\n"
+     "  sluice resume kustomization podinfo",
+     cmd_resume_kustomization, "ks"},
+    {"trace", NULL, "Show which Kustomization and source manage an object, and their status.",
+     "sluice trace <resource> <name>... | <resource>/<name>... [-n <namespace>] [flags]",
+     "  # Trace a Deployment (-n, else the kubeconfig context's namespace)\n"
+     "  sluice trace -n apps deployment podinfo\n\n"
+     "  # Trace a ConfigMap and a Service at once, short names allowed\n"
+     "  sluice trace -n apps cm/podinfo-config svc/podinfo\n\n"
+     "  # A cluster-scoped object\n"
+     "  sluice trace namespace apps\n\n"
+     "  # Kind and API version explicitly (both are required then)\n"
+     "  sluice trace podinfo --kind=deployment --api-version=apps/v1 -n apps",
+     cmd_trace},
     {"install", NULL,
      "Install the sluice controller and its CRDs in a cluster, or print their manifests.",
      "sluice install [--export] [--namespace=flux-system] [flags]",
@@ -161,7 +202,7 @@ const struct command cli_commands[] = {
      "    --watch-all-namespaces=false",
      cmd_install},
     {"uninstall", NULL,
-     "Delete the sluice controller, its CRDs (with every OCIRepository) and its namespace.",
+     "Delete the sluice controller, its CRDs (with every object of theirs) and its namespace.",
      "sluice uninstall [--silent] [--keep-namespace] [--dry-run] [flags]",
      "  # Uninstall from flux-system without the confirmation prompt\n"
      "  sluice uninstall --silent\n\n"
@@ -169,7 +210,8 @@ const struct command cli_commands[] = {
      "  sluice uninstall --namespace=gitops --keep-namespace --silent",
      cmd_uninstall},
     {"controller", NULL,
-     "Run the controller: Flux's source-controller for OCIRepository, in or out of a cluster.",
+     "Run the controller: Flux's source- and kustomize-controller (OCIRepository, "
+     "Kustomization), in or out of a cluster.",
      "sluice controller [--kubeconfig=<path>] [--storage-path=/data] [flags]",
      "  # Out of the cluster, against the current kubeconfig context\n"
      "  sluice controller --storage-path=/tmp/sluice --storage-addr=127.0.0.1:9090 \\\n"
@@ -180,11 +222,26 @@ const struct command cli_commands[] = {
     {0},
 };
 
+/* Whether noun is one of the comma-separated aliases. */
+static bool is_alias(const char *aliases, const char *noun)
+{
+	size_t n = strlen(noun);
+	for (const char *p = aliases; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len == n && strncmp(p, noun, n) == 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
 const struct command *cli_find_command(const char *verb, const char *noun)
 {
 	for (const struct command *c = cli_commands; c->verb; c++)
 		if (strcmp(c->verb, verb) == 0 &&
-		    (!c->noun || (noun && strcmp(c->noun, noun) == 0)))
+		    (!c->noun ||
+		     (noun && (strcmp(c->noun, noun) == 0 || is_alias(c->aliases, noun)))))
 			return c;
 	return NULL;
 }
@@ -207,9 +264,9 @@ static void print_usage(FILE *out)
 	for (const struct command *c = cli_commands; c->verb; c++) {
 		char name[48];
 		snprintf(name, sizeof(name), "%s %s", c->verb, c->noun ? c->noun : "");
-		fprintf(out, "  %-20s %s\n", name, c->summary);
+		fprintf(out, "  %-24s %s\n", name, c->summary);
 	}
-	fprintf(out, "  %-20s %s\n", "version", "Print the version.");
+	fprintf(out, "  %-24s %s\n", "version", "Print the version.");
 	fprintf(out, "\nRun 'sluice <command> --help' for a command's flags and examples.\n");
 }
 

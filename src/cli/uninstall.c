@@ -1,16 +1,17 @@
 /* uninstall: flux2's uninstall.go for what `sluice install` applies —
  * confirm unless --silent (or --dry-run); delete the components (the install
  * objects in reverse order, CRDs and Namespace aside); strip the finalizers
- * of every OCIRepository in the cluster, so their deletion cannot hang for
- * want of a running controller; delete the CRDs (and with them every
- * OCIRepository); delete the Namespace unless --keep-namespace.
+ * of every Kustomization and OCIRepository in the cluster, so their
+ * deletion cannot hang for want of a running controller (and no
+ * Kustomization prunes what it applied: uninstalling leaves the workloads
+ * running, as in Flux); delete the CRDs (and with them every object of
+ * their kinds); delete the Namespace unless --keep-namespace.
  *
  * Like Flux it goes on after a failed deletion and does not wait for the
  * objects to be gone; unlike Flux it exits 1 when anything failed. */
 #include <string.h>
 
 #include "cli/kubecmd.h"
-#include "controller/ocirepository.h"
 
 static struct {
 	bool keep_namespace, dry_run, silent;
@@ -67,15 +68,16 @@ static void delete_object(struct sl_kube *k, const json_t *obj, struct tally *t)
 		sl_log_success("%s deleted%s", subject, dry_suffix());
 }
 
-static void remove_finalizers(struct sl_kube *k, struct tally *t)
+static void remove_finalizers(struct sl_kube *k, const struct cli_flux_kind *fk, struct tally *t)
 {
 	struct sl_error e = {0};
 	_cleanup_(sl_kube_list_clear) struct sl_kube_list list = {0};
-	int r = sl_kube_list(k, &sl_kube_res_ocirepositories, NULL, NULL, &list, &e);
+	int r = sl_kube_list(k, fk->res, NULL, NULL, &list, &e);
 	if (r == SL_ENOTFOUND) /* the CRD is gone already */
 		return;
 	if (r < 0) {
-		failed(t, &e, "listing OCIRepositories");
+		_cleanup_free_ char *what = sl_asprintf("listing %ss", fk->kind);
+		failed(t, &e, what);
 		return;
 	}
 	_cleanup_(json_decrefp) json_t *body = json_pack("{s:{s:n}}", "metadata", "finalizers");
@@ -88,9 +90,8 @@ static void remove_finalizers(struct sl_kube *k, struct tally *t)
 			continue;
 		const char *ns = cli_json_str(obj, "metadata", "namespace", NULL);
 		const char *name = cli_json_str(obj, "metadata", "name", NULL);
-		_cleanup_free_ char *subject = sl_asprintf("%s/%s/%s", SL_OCIREPO_KIND, ns, name);
-		r = sl_kube_patch(k, &sl_kube_res_ocirepositories, ns, name, SL_KUBE_PATCH_MERGE,
-		                  body, &opts, NULL, &e);
+		_cleanup_free_ char *subject = sl_asprintf("%s/%s/%s", fk->kind, ns, name);
+		r = sl_kube_patch(k, fk->res, ns, name, SL_KUBE_PATCH_MERGE, body, &opts, NULL, &e);
 		if (r == SL_ENOTFOUND)
 			continue;
 		if (r < 0) {
@@ -148,7 +149,9 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 			delete_object(k, obj, &t);
 	}
 	sl_log_action("deleting toolkit.fluxcd.io finalizers in all namespaces");
-	remove_finalizers(k, &t);
+	/* Flux's order: sources, then appliers. */
+	remove_finalizers(k, &cli_kind_ocirepository, &t);
+	remove_finalizers(k, &cli_kind_kustomization, &t);
 	sl_log_action("deleting toolkit.fluxcd.io custom resource definitions");
 	for (size_t i = n; i-- > 0;)
 		if (is_kind(json_array_get(objects, i), "CustomResourceDefinition"))

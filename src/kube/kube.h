@@ -206,6 +206,18 @@ int sl_kube_discover(struct sl_kube *k, const char *api_version, const char *kin
 int sl_kube_resource_of(struct sl_kube *k, const json_t *obj, struct sl_kube_resource *ret,
                         struct sl_error *err);
 void sl_kube_discovery_reset(struct sl_kube *k);
+/* Resolves a resource as kubectl's command line names it: a plural
+ * ("deployments"), singular ("deployment"), kind ("Deployment", any case)
+ * or short name ("deploy", "ks"), optionally qualified by its group
+ * ("deployments.apps") or version and group ("deployments.v1.apps").
+ * Unqualified names are looked up in the core group first, then in the
+ * groups in the order the server lists them, at each group's preferred
+ * version, as kubectl's RESTMapper prefers them; full names win over
+ * short names within a group. Costs one GET /apis, plus one discovery
+ * request per group/version not cached yet. SL_ENOTFOUND: kubectl's "the
+ * server doesn't have a resource type". */
+int sl_kube_resolve(struct sl_kube *k, const char *arg, struct sl_kube_resource *ret,
+                    struct sl_error *err);
 
 /* ---- operations ------------------------------------------------------- */
 

@@ -7,7 +7,8 @@
 # reports a new push; suspend/resume; a failing source exits 1 with its
 # Ready message; `delete source oci` refuses to ask without a terminal and
 # waits until the object is gone; `uninstall` removes everything, stripping
-# the finalizers no controller would remove any more.
+# the finalizers (of OCIRepositories and Kustomizations) no controller
+# would remove any more.
 # Sourced by tests/e2e/run with KUBECONFIG set; the tests run in order.
 # It deletes the OCIRepository CRD at its end: keep it last in the run.
 
@@ -82,9 +83,14 @@ cli_install_applies_the_manifests_and_waits_for_the_controller() {
   # The CRD may be there from an earlier suite; it is applied first anyway.
   grep -qE '^CustomResourceDefinition/ocirepositories.source.toolkit.fluxcd.io (created|configured|unchanged)$' \
     "$CLI_TMP/err" || fail "CRD line missing: $(cat "$CLI_TMP/err")"
-  [ "$(grep -n 'CustomResourceDefinition/' "$CLI_TMP/err" | cut -d: -f1)" -lt \
-    "$(grep -n 'ServiceAccount/' "$CLI_TMP/err" | cut -d: -f1)" ] || fail "CRD not applied first"
-  kubectl wait crd/ocirepositories.source.toolkit.fluxcd.io --for=condition=Established --timeout=5s >/dev/null
+  grep -qE '^CustomResourceDefinition/kustomizations.kustomize.toolkit.fluxcd.io (created|configured|unchanged)$' \
+    "$CLI_TMP/err" || fail "Kustomization CRD line missing: $(cat "$CLI_TMP/err")"
+  grep -qxF "ClusterRoleBinding/sluice-cluster-reconciler-$CLI_NS created" "$CLI_TMP/err" \
+    || fail "cluster-admin binding line missing: $(cat "$CLI_TMP/err")"
+  [ "$(grep -n 'CustomResourceDefinition/' "$CLI_TMP/err" | tail -1 | cut -d: -f1)" -lt \
+    "$(grep -n 'ServiceAccount/' "$CLI_TMP/err" | cut -d: -f1)" ] || fail "CRDs not applied first"
+  kubectl wait crd/ocirepositories.source.toolkit.fluxcd.io crd/kustomizations.kustomize.toolkit.fluxcd.io \
+    --for=condition=Established --timeout=5s >/dev/null
   [ "$(kubectl get deploy -n "$CLI_NS" sluice-controller -o jsonpath='{.status.availableReplicas}')" = 1 ] \
     || fail "deployment not available"
   # Server-side applied as sluice, so `kubectl apply --server-side` of the
@@ -254,6 +260,13 @@ cli_uninstall_removes_everything() {
   # With no controller left, only uninstall can take the finalizer off.
   [ "$(cli_get app '{.metadata.finalizers[0]}')" = finalizers.fluxcd.io ] || fail "no finalizer to remove"
   cli_stop_controller
+  # A Kustomization a stopped controller left its finalizer on.
+  kubectl apply -n "$CLI_NS" -f - >/dev/null <<EOF
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata: {name: apps, finalizers: [finalizers.fluxcd.io]}
+spec: {interval: 10m, prune: true, sourceRef: {kind: OCIRepository, name: app}}
+EOF
   cli_ok uninstall --silent
   local want
   for want in "► deleting components in $CLI_NS namespace" \
@@ -261,15 +274,22 @@ cli_uninstall_removes_everything() {
               "✔ ClusterRole/sluice-controller-$CLI_NS deleted" \
               "► deleting toolkit.fluxcd.io finalizers in all namespaces" \
               "✔ OCIRepository/$CLI_NS/app finalizers deleted" \
+              "✔ Kustomization/$CLI_NS/apps finalizers deleted" \
               "► deleting toolkit.fluxcd.io custom resource definitions" \
               "✔ CustomResourceDefinition/ocirepositories.source.toolkit.fluxcd.io deleted" \
+              "✔ CustomResourceDefinition/kustomizations.kustomize.toolkit.fluxcd.io deleted" \
+              "✔ ClusterRoleBinding/sluice-cluster-reconciler-$CLI_NS deleted" \
               "✔ Namespace/$CLI_NS deleted" "✔ uninstall finished"; do
     grep -qxF -- "$want" "$CLI_TMP/err" || fail "no line '$want' in: $(cat "$CLI_TMP/err")"
   done
   wait_for 60 sh -c "! kubectl get crd ocirepositories.source.toolkit.fluxcd.io" || fail "CRD left"
+  wait_for 60 sh -c "! kubectl get crd kustomizations.kustomize.toolkit.fluxcd.io" \
+    || fail "Kustomization CRD left: $(kubectl get kustomizations -A -o name 2>&1)"
   wait_for 60 sh -c "! kubectl get ns $CLI_NS" || fail "namespace left: $(kubectl get ns "$CLI_NS" -o jsonpath='{.status}')"
   ! kubectl get clusterrole "sluice-controller-$CLI_NS" >/dev/null 2>&1 || fail "ClusterRole left"
   ! kubectl get clusterrolebinding "sluice-controller-$CLI_NS" >/dev/null 2>&1 || fail "ClusterRoleBinding left"
+  ! kubectl get clusterrolebinding "sluice-cluster-reconciler-$CLI_NS" >/dev/null 2>&1 \
+    || fail "cluster-admin ClusterRoleBinding left"
   # Nothing left to remove: still a success.
   cli_ok uninstall --silent
 }

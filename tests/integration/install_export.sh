@@ -42,9 +42,12 @@ stream_parses_and_lists_documents_in_apply_order() {
   export_to "$W/default.yaml"
   check "$W/default.yaml" '
 kinds = [d["kind"] for d in docs]
-want = ["Namespace", "CustomResourceDefinition", "ServiceAccount", "ClusterRole",
-        "ClusterRoleBinding", "Role", "RoleBinding", "Service", "Deployment"]
+want = ["Namespace", "CustomResourceDefinition", "CustomResourceDefinition", "ServiceAccount",
+        "ClusterRole", "ClusterRoleBinding", "ClusterRoleBinding", "Role", "RoleBinding",
+        "Service", "Deployment"]
 assert kinds == want, kinds
+assert [d["metadata"]["name"] for d in by_kind["CustomResourceDefinition"]] == [
+    "ocirepositories.source.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io"]
 for d in docs:
     assert d["apiVersion"] and d["metadata"]["name"], d
     assert d["metadata"]["labels"]["app.kubernetes.io/part-of"] == "sluice", d["metadata"]
@@ -54,7 +57,7 @@ for d in docs:
   printf 'resources:\n- install.yaml\n' >"$W/kustomize/kustomization.yaml"
   local n
   n=$(kubectl kustomize "$W/kustomize" | grep -c '^kind: ') || fail "kubectl kustomize failed"
-  [ "$n" -eq 9 ] || fail "kubectl read $n objects, want 9"
+  [ "$n" -eq 11 ] || fail "kubectl read $n objects, want 11"
 }
 
 # The binary prints config/ itself, variables filled in: nothing stale.
@@ -63,8 +66,9 @@ stream_is_config_dir_with_variables_filled_in() {
   local version; version=$("$SLUICE" version | awk '{print $2}')
   local f expected="$W/expected.yaml"
   echo "# sluice v$version install manifests for namespace flux-system" >"$expected"
-  for f in namespace.yaml crd/source.toolkit.fluxcd.io_ocirepositories.yaml rbac.yaml \
-           service.yaml deployment.yaml; do
+  for f in namespace.yaml crd/source.toolkit.fluxcd.io_ocirepositories.yaml \
+           crd/kustomize.toolkit.fluxcd.io_kustomizations.yaml rbac.yaml service.yaml \
+           deployment.yaml; do
     sed -e 's/${NAMESPACE}/flux-system/g' -e "s/\${VERSION}/$version/g" \
         -e 's|${REGISTRY}|ghcr.io/sluice-project|g' -e 's/${CLUSTER_DOMAIN}/cluster.local/g' \
         -e 's/${LOG_LEVEL}/info/g' -e 's/${WATCH_ALL_NAMESPACES}/true/g' \
@@ -90,6 +94,8 @@ for b in by_kind["ClusterRoleBinding"] + by_kind["RoleBinding"]:
     assert [s["namespace"] for s in b["subjects"]] == ["other"], b
 assert by_kind["ClusterRole"][0]["metadata"]["name"] == "sluice-controller-other"
 assert by_kind["ClusterRoleBinding"][0]["roleRef"]["name"] == "sluice-controller-other"
+assert [b["metadata"]["name"] for b in by_kind["ClusterRoleBinding"]] == [
+    "sluice-controller-other", "sluice-cluster-reconciler-other"]
 '
   ! grep -n flux-system "$W/other.yaml" || fail "flux-system is still named"
   # The short flag too, and the default.
@@ -195,6 +201,135 @@ assert cond["properties"]["message"]["maxLength"] == 32768
 '
 }
 
+kustomization_crd_serves_v1_and_deprecated_v1beta2() {
+  export_to "$W/default.yaml"
+  check "$W/default.yaml" '
+crd = by_kind["CustomResourceDefinition"][1]
+s = crd["spec"]
+assert crd["metadata"]["name"] == "kustomizations.kustomize.toolkit.fluxcd.io"
+assert crd["metadata"]["annotations"]["kustomize.toolkit.fluxcd.io/substitute"] == "disabled"
+assert s["group"] == "kustomize.toolkit.fluxcd.io" and s["scope"] == "Namespaced"
+assert s["names"] == {"kind": "Kustomization", "listKind": "KustomizationList",
+                      "plural": "kustomizations", "singular": "kustomization",
+                      "shortNames": ["ks"],
+                      "categories": ["all", "fluxcd", "fluxcd-appliers"]}, s["names"]
+assert s["conversion"] == {"strategy": "None"}
+v1, v1beta2 = s["versions"]
+assert (v1["name"], v1["served"], v1["storage"]) == ("v1", True, True)
+assert "deprecated" not in v1
+assert (v1beta2["name"], v1beta2["served"], v1beta2["storage"]) == ("v1beta2", True, False)
+assert v1beta2["deprecated"] is True
+assert v1beta2["deprecationWarning"] == "v1beta2 Kustomization is deprecated, upgrade to v1"
+for v in (v1, v1beta2):
+    assert v["subresources"] == {"status": {}}
+    cols = [(c["name"], c["type"], c["jsonPath"]) for c in v["additionalPrinterColumns"]]
+    assert cols == [
+        ("Age", "date", ".metadata.creationTimestamp"),
+        ("Ready", "string", ".status.conditions[?(@.type==\"Ready\")].status"),
+        ("Status", "string", ".status.conditions[?(@.type==\"Ready\")].message"),
+    ], cols
+'
+}
+
+# Flux's v1 and v1beta2 fields, validation and defaults, and structural
+# schemas (every node typed, or explicitly free-form).
+kustomization_crd_schema_has_fluxs_fields_and_validation() {
+  export_to "$W/default.yaml"
+  check "$W/default.yaml" '
+crd = by_kind["CustomResourceDefinition"][1]
+v1, v1beta2 = [v["schema"]["openAPIV3Schema"] for v in crd["spec"]["versions"]]
+
+def walk(node, path):
+    assert "type" in node or node.get("x-kubernetes-preserve-unknown-fields") is True, \
+        "untyped schema node at " + path
+    for k, v in node.get("properties", {}).items():
+        walk(v, path + "." + k)
+    if "items" in node:
+        walk(node["items"], path + "[]")
+    if isinstance(node.get("additionalProperties"), dict):
+        walk(node["additionalProperties"], path + "{}")
+walk(v1, "")
+walk(v1beta2, "")
+
+duration = r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$"
+common = ["commonMetadata", "components", "decryption", "dependsOn", "force", "healthChecks",
+          "images", "interval", "kubeConfig", "patches", "path", "postBuild", "prune",
+          "retryInterval", "serviceAccountName", "sourceRef", "suspend", "targetNamespace",
+          "timeout", "wait"]
+spec = v1["properties"]["spec"]
+p = spec["properties"]
+# v1 also keeps the legacy v1beta2 patches, so they survive storage.
+assert sorted(p) == sorted(common + ["deletionPolicy", "healthCheckExprs", "ignore",
+    "ignoreMissingComponents", "namePrefix", "nameSuffix", "patchesJson6902",
+    "patchesStrategicMerge"]), sorted(p)
+
+spec2 = v1beta2["properties"]["spec"]
+p2 = spec2["properties"]
+assert sorted(p2) == sorted(common + ["patchesJson6902", "patchesStrategicMerge",
+    "validation"]), sorted(p2)
+for s in (spec, spec2):
+    assert s["required"] == ["interval", "prune", "sourceRef"], s["required"]
+for pp in (p, p2):
+    for k in ("interval", "retryInterval", "timeout"):
+        assert pp[k]["pattern"] == duration, (k, pp[k])
+    assert pp["force"]["default"] is False
+    assert (pp["targetNamespace"]["minLength"], pp["targetNamespace"]["maxLength"]) == (1, 63)
+    assert pp["sourceRef"]["required"] == ["kind", "name"]
+    assert pp["patches"]["items"]["required"] == ["patch"]
+    assert sorted(pp["patches"]["items"]["properties"]["target"]["properties"]) == [
+        "annotationSelector", "group", "kind", "labelSelector", "name", "namespace", "version"]
+    assert pp["images"]["items"]["required"] == ["name"]
+    assert sorted(pp["images"]["items"]["properties"]) == ["digest", "name", "newName", "newTag"]
+    sf = pp["postBuild"]["properties"]["substituteFrom"]["items"]
+    assert sf["required"] == ["kind", "name"]
+    assert sf["properties"]["kind"]["enum"] == ["Secret", "ConfigMap"]
+    assert sf["properties"]["optional"]["default"] is False
+    assert pp["postBuild"]["properties"]["substitute"]["additionalProperties"] == {"type": "string"}
+    assert pp["decryption"]["required"] == ["provider"]
+    assert pp["decryption"]["properties"]["provider"]["enum"] == ["sops"]
+    assert pp["healthChecks"]["items"]["required"] == ["kind", "name"]
+    for k in ("prune", "wait", "suspend", "force"):
+        assert pp[k]["type"] == "boolean", k
+assert p["sourceRef"]["properties"]["kind"]["enum"] == [
+    "OCIRepository", "GitRepository", "Bucket", "ExternalArtifact"]
+assert p2["sourceRef"]["properties"]["kind"]["enum"] == ["OCIRepository", "GitRepository", "Bucket"]
+assert p["deletionPolicy"]["enum"] == ["MirrorPrune", "Delete", "WaitForTermination", "Orphan"]
+assert p["deletionPolicy"]["default"] == "MirrorPrune"
+for k in ("namePrefix", "nameSuffix"):
+    assert (p[k]["minLength"], p[k]["maxLength"]) == (1, 200), p[k]
+assert p["healthCheckExprs"]["items"]["required"] == ["apiVersion", "current"]
+assert sorted(p["dependsOn"]["items"]["properties"]) == ["name", "namespace", "readyExpr"]
+assert sorted(p2["dependsOn"]["items"]["properties"]) == ["name", "namespace"]
+assert p["postBuild"]["properties"]["substituteStrategy"]["enum"] == ["WithVariables", "Always"]
+assert sorted(p["kubeConfig"]["properties"]) == ["configMapRef", "secretRef"]
+assert p["kubeConfig"]["x-kubernetes-validations"][0]["rule"] == \
+    "has(self.configMapRef) != has(self.secretRef)"
+assert p2["kubeConfig"]["required"] == ["secretRef"]
+assert p2["validation"]["enum"] == ["none", "client", "server"]
+assert p2["patchesStrategicMerge"]["items"] == {"type": "object",
+                                                "x-kubernetes-preserve-unknown-fields": True}
+j = p2["patchesJson6902"]["items"]
+assert j["required"] == ["patch", "target"]
+assert j["properties"]["patch"]["items"]["properties"]["op"]["enum"] == [
+    "test", "remove", "add", "replace", "move", "copy"]
+
+status_fields = ["conditions", "inventory", "lastAppliedRevision", "lastAttemptedRevision",
+                 "lastHandledReconcileAt", "observedGeneration"]
+for root, extra in ((v1, ["history", "lastAppliedOriginRevision"]), (v1beta2, [])):
+    status = root["properties"]["status"]
+    assert status["default"] == {"observedGeneration": -1}
+    assert sorted(status["properties"]) == sorted(status_fields + extra), sorted(status["properties"])
+    inv = status["properties"]["inventory"]
+    assert inv["required"] == ["entries"]
+    assert inv["properties"]["entries"]["items"]["required"] == ["id", "v"]
+    cond = status["properties"]["conditions"]["items"]
+    assert cond["required"] == ["lastTransitionTime", "message", "reason", "status", "type"]
+h = v1["properties"]["status"]["properties"]["history"]["items"]
+assert h["required"] == ["digest", "firstReconciled", "lastReconciled", "lastReconciledDuration",
+                         "lastReconciledStatus", "totalReconciliations"], h["required"]
+'
+}
+
 deployment_runs_the_controller_with_fluxs_flags_and_hardening() {
   export_to "$W/default.yaml"
   check "$W/default.yaml" '
@@ -238,7 +373,10 @@ assert (port["port"], port["targetPort"]) == (80, "http")
 '
 }
 
-rbac_grants_only_what_the_controller_calls() {
+# The ClusterRole records what the controller itself calls; what
+# Kustomizations apply comes from cluster-admin, bound as Flux binds
+# kustomize-controller (under a name of sluice's own).
+rbac_grants_what_the_controller_calls_and_cluster_admin_for_what_it_applies() {
   export_to "$W/default.yaml"
   check "$W/default.yaml" '
 rules = {}
@@ -246,11 +384,14 @@ for r in by_kind["ClusterRole"][0]["rules"]:
     for g in r["apiGroups"]:
         for res in r["resources"]:
             rules[(g, res)] = sorted(r["verbs"])
-src = "source.toolkit.fluxcd.io"
+src, ks = "source.toolkit.fluxcd.io", "kustomize.toolkit.fluxcd.io"
 assert rules == {
     (src, "ocirepositories"): ["get", "list", "patch", "update", "watch"],
     (src, "ocirepositories/status"): ["get", "patch", "update"],
     (src, "ocirepositories/finalizers"): ["update"],
+    (ks, "kustomizations"): ["get", "list", "patch", "update", "watch"],
+    (ks, "kustomizations/status"): ["get", "patch", "update"],
+    (ks, "kustomizations/finalizers"): ["update"],
     ("", "secrets"): ["get", "list", "watch"],
     ("", "configmaps"): ["get", "list", "watch"],
     ("", "serviceaccounts"): ["get"],
@@ -259,10 +400,14 @@ assert rules == {
 (role,) = by_kind["Role"]
 assert role["rules"] == [{"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
                           "verbs": ["get", "create", "update", "patch"]}], role["rules"]
+own, admin = by_kind["ClusterRoleBinding"]
+assert admin["metadata"]["name"] == "sluice-cluster-reconciler-flux-system"
+assert admin["roleRef"] == {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                            "name": "cluster-admin"}, admin["roleRef"]
 sa = by_kind["ServiceAccount"][0]["metadata"]
-for b, ref in ((by_kind["ClusterRoleBinding"][0], by_kind["ClusterRole"][0]),
-               (by_kind["RoleBinding"][0], role)):
+for b, ref in ((own, by_kind["ClusterRole"][0]), (by_kind["RoleBinding"][0], role)):
     assert b["roleRef"]["kind"] == ref["kind"] and b["roleRef"]["name"] == ref["metadata"]["name"]
+for b in (own, admin, by_kind["RoleBinding"][0]):
     assert b["subjects"] == [{"kind": "ServiceAccount", "name": sa["name"],
                               "namespace": sa["namespace"]}], b["subjects"]
 '
@@ -330,7 +475,9 @@ for t in stream_parses_and_lists_documents_in_apply_order \
          crd_serves_v1_and_deprecated_v1beta2_with_one_schema \
          crd_schema_has_fluxs_fields_and_validation \
          deployment_runs_the_controller_with_fluxs_flags_and_hardening \
-         rbac_grants_only_what_the_controller_calls \
+         kustomization_crd_serves_v1_and_deprecated_v1beta2 \
+         kustomization_crd_schema_has_fluxs_fields_and_validation \
+         rbac_grants_what_the_controller_calls_and_cluster_admin_for_what_it_applies \
          install_flags_fill_in_the_deployment \
          install_refuses_bad_flags \
          install_without_export_applies_to_a_cluster \
