@@ -1,7 +1,9 @@
-/* `sluice controller`: Flux's source-controller for OCIRepository, in and
- * out of the cluster, with Flux's flags. One informer feeds a rate-limited
- * work queue; a fixed pool of workers reconciles; artifacts, metrics and
- * health are served over HTTP; SIGTERM/SIGINT stop it gracefully. */
+/* `sluice controller`: Flux's source-controller for OCIRepository and
+ * kustomize-controller for Kustomization, in and out of the cluster, with
+ * Flux's flags. Per kind an informer feeds a rate-limited work queue and a
+ * fixed pool of workers reconciles; a new OCIRepository revision queues its
+ * Kustomizations at once; artifacts, metrics and health are served over
+ * HTTP; SIGTERM/SIGINT stop it gracefully. */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -10,13 +12,14 @@
 
 #include "cli/cli.h"
 #include "controller/httpd.h"
+#include "controller/kustomization.h"
 #include "controller/ocirepository.h"
 
 static struct {
 	char *storage_path, *storage_addr, *storage_adv_addr, *metrics_addr, *health_addr;
 	char *concurrent, *log_level, *log_encoding, *watch_label_selector;
 	char *retention_records, *jitter, *max_artifact_mib;
-	int64_t retention_ttl_ms, min_retry_ms, max_retry_ms, graceful_ms;
+	int64_t retention_ttl_ms, min_retry_ms, max_retry_ms, graceful_ms, requeue_dependency_ms;
 	bool watch_all_namespaces, leader_election;
 	char *events_addr, *leader_id;
 } o;
@@ -58,6 +61,9 @@ static struct flag flags[] = {
      "the percentage of jitter applied to each object's interval"},
     {"graceful-shutdown-timeout", 0, FLAG_DURATION, &o.graceful_ms, "600s",
      "how long running reconciles may take to finish on SIGTERM"},
+    {"requeue-dependency", 0, FLAG_DURATION, &o.requeue_dependency_ms, "30s",
+     "how long a Kustomization waits before retrying when its source or a dependency is not "
+     "ready"},
     {"events-addr", 0, FLAG_STRING, &o.events_addr, "",
      "notification-controller's address (accepted; not used yet)"},
     {0},
@@ -100,39 +106,85 @@ static void clog_(const char *level, const char *fmt, ...)
 struct app {
 	struct sl_workqueue *queue;
 	struct sl_ocirepo_reconciler rc;
+	struct sl_workqueue *ks_queue;
+	struct sl_ks_reconciler ks;
 	struct sl_kube_config *kcfg;
 };
 
-static void queue_object(struct app *app, const json_t *obj)
+static char *key_of(const json_t *obj)
 {
 	const json_t *meta = json_object_get(obj, "metadata");
 	const char *ns = json_string_value(json_object_get(meta, "namespace"));
 	const char *name = json_string_value(json_object_get(meta, "name"));
-	if (!ns || !name)
-		return;
-	_cleanup_free_ char *key = sl_asprintf("%s/%s", ns, name);
-	sl_workqueue_add(app->queue, key);
+	return ns && name ? sl_asprintf("%s/%s", ns, name) : NULL;
+}
+
+static void queue_object(struct sl_workqueue *q, const json_t *obj)
+{
+	_cleanup_free_ char *key = key_of(obj);
+	if (key)
+		sl_workqueue_add(q, key);
+}
+
+/* Flux's predicates (a new generation, a reconcile request), plus
+ * deletion: a finalizer must run. */
+static bool update_wanted(const json_t *old_obj, const json_t *new_obj)
+{
+	bool deleting =
+	    json_object_get(json_object_get(new_obj, "metadata"), "deletionTimestamp") &&
+	    !json_object_get(json_object_get(old_obj, "metadata"), "deletionTimestamp");
+	return deleting || sl_reconcile_update_wanted(old_obj, new_obj);
 }
 
 static void on_add(void *userdata, json_t *obj)
 {
-	queue_object(userdata, obj);
+	struct app *app = userdata;
+	queue_object(app->queue, obj);
 }
 
 static void on_update(void *userdata, json_t *old_obj, json_t *new_obj)
 {
-	/* Flux's predicates, plus deletion: a finalizer must run. */
-	bool deleting =
-	    json_object_get(json_object_get(new_obj, "metadata"), "deletionTimestamp") &&
-	    !json_object_get(json_object_get(old_obj, "metadata"), "deletionTimestamp");
-	if (deleting || sl_reconcile_update_wanted(old_obj, new_obj))
-		queue_object(userdata, new_obj);
+	struct app *app = userdata;
+	if (update_wanted(old_obj, new_obj))
+		queue_object(app->queue, new_obj);
+	/* A new artifact revision: its Kustomizations at once, not at their
+	 * interval (kustomize-controller's source watch). */
+	if (app->ks.informer && sl_ks_source_revision_changed(old_obj, new_obj)) {
+		const json_t *meta = json_object_get(new_obj, "metadata");
+		const char *ns = json_string_value(json_object_get(meta, "namespace"));
+		const char *name = json_string_value(json_object_get(meta, "name"));
+		struct sl_strv keys = {0};
+		if (ns && name)
+			sl_ks_keys_for_source(app->ks.informer, ns, name, &keys);
+		for (size_t i = 0; i < keys.len; i++)
+			sl_workqueue_add(app->ks_queue, keys.items[i]);
+		sl_strv_free(&keys);
+	}
 }
 
 static void on_informer_error(void *userdata, const struct sl_error *err)
 {
 	(void)userdata;
 	clog_("error", "watching OCIRepositories: %s", err->msg);
+}
+
+static void on_ks_add(void *userdata, json_t *obj)
+{
+	struct app *app = userdata;
+	queue_object(app->ks_queue, obj);
+}
+
+static void on_ks_update(void *userdata, json_t *old_obj, json_t *new_obj)
+{
+	struct app *app = userdata;
+	if (update_wanted(old_obj, new_obj))
+		queue_object(app->ks_queue, new_obj);
+}
+
+static void on_ks_informer_error(void *userdata, const struct sl_error *err)
+{
+	(void)userdata;
+	clog_("error", "watching Kustomizations: %s", err->msg);
 }
 
 /* ---- workers ---------------------------------------------------------- */
@@ -169,6 +221,38 @@ static void on_reconcile_error(void *ctx, const char *key, const struct sl_error
 	      err->msg, (long long)retry_ms);
 }
 
+static int ks_worker_init(void *ctx, unsigned index, void **ret, struct sl_error *err)
+{
+	(void)index;
+	struct app *app = ctx;
+	struct sl_ks_worker *w = sl_xcalloc(1, sizeof(*w));
+	w->rc = &app->ks;
+	struct sl_kube_client_opts opts = {.field_manager = SL_KUSTOMIZE_CONTROLLER};
+	int r = sl_kube_new(app->kcfg, &opts, &w->kube, err);
+	if (r < 0) {
+		free(w);
+		return r;
+	}
+	*ret = w;
+	return 0;
+}
+
+static void ks_worker_fini(void *worker_ctx)
+{
+	struct sl_ks_worker *w = worker_ctx;
+	sl_kube_free(w->kube);
+	sl_kube_free(w->kube_as);
+	free(w);
+}
+
+static void on_ks_reconcile_error(void *ctx, const char *key, const struct sl_error *err,
+                                  int64_t retry_ms)
+{
+	(void)ctx;
+	clog_("error", "Reconciler error: Kustomization %s: %s (retrying in %lld ms)", key,
+	      err->msg, (long long)retry_ms);
+}
+
 /* ---- work-queue figures on /metrics ------------------------------------ */
 
 /* controller-runtime's workqueue_* and controller_runtime_* series, copied
@@ -177,6 +261,11 @@ static void on_reconcile_error(void *ctx, const char *key, const struct sl_error
 struct queue_metrics {
 	struct sl_metric *depth, *adds, *retries, *unfinished, *longest;
 	struct sl_metric *reconciles, *active, *max_workers;
+};
+
+/* One controller's series: its name label and the counters last copied. */
+struct queue_counters {
+	const char *name; /* "ocirepository", "kustomization" */
 	uint64_t last_adds, last_retries, last_success, last_error, last_requeue, last_after;
 };
 
@@ -221,29 +310,29 @@ static void counter_to(struct sl_metric *f, const char *const *labels, uint64_t 
 	*last = now;
 }
 
-static void queue_metrics_update(struct queue_metrics *qm, struct sl_workqueue *q,
-                                 struct sl_worker_pool *pool)
+static void queue_metrics_update(struct queue_metrics *qm, struct queue_counters *qc,
+                                 struct sl_workqueue *q, struct sl_worker_pool *pool)
 {
 	struct sl_workqueue_stats qs;
 	sl_workqueue_stats(q, &qs);
-	const char *const name[] = {"ocirepository"};
+	const char *const name[] = {qc->name};
 	sl_metric_set(qm->depth, name, (double)qs.depth);
 	sl_metric_set(qm->unfinished, name, qs.unfinished_work_seconds);
 	sl_metric_set(qm->longest, name, qs.longest_running_processor_seconds);
-	counter_to(qm->adds, name, qs.adds_total, &qm->last_adds);
-	counter_to(qm->retries, name, qs.retries_total, &qm->last_retries);
+	counter_to(qm->adds, name, qs.adds_total, &qc->last_adds);
+	counter_to(qm->retries, name, qs.retries_total, &qc->last_retries);
 	struct sl_worker_pool_stats ps;
 	sl_worker_pool_stats(pool, &ps);
 	sl_metric_set(qm->active, name, ps.active);
 	sl_metric_set(qm->max_workers, name, ps.workers);
-	const char *const success[] = {"ocirepository", "success"};
-	const char *const error[] = {"ocirepository", "error"};
-	const char *const requeue[] = {"ocirepository", "requeue"};
-	const char *const after[] = {"ocirepository", "requeue_after"};
-	counter_to(qm->reconciles, success, ps.success, &qm->last_success);
-	counter_to(qm->reconciles, error, ps.error, &qm->last_error);
-	counter_to(qm->reconciles, requeue, ps.requeue, &qm->last_requeue);
-	counter_to(qm->reconciles, after, ps.requeue_after, &qm->last_after);
+	const char *const success[] = {qc->name, "success"};
+	const char *const error[] = {qc->name, "error"};
+	const char *const requeue[] = {qc->name, "requeue"};
+	const char *const after[] = {qc->name, "requeue_after"};
+	counter_to(qm->reconciles, success, ps.success, &qc->last_success);
+	counter_to(qm->reconciles, error, ps.error, &qc->last_error);
+	counter_to(qm->reconciles, requeue, ps.requeue, &qc->last_requeue);
+	counter_to(qm->reconciles, after, ps.requeue_after, &qc->last_after);
 }
 
 /* ---- the command ------------------------------------------------------ */
@@ -326,6 +415,8 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	_cleanup_(sl_metrics_freep) struct sl_metrics *metrics = sl_metrics_new();
 	struct sl_gotk_metrics gotk;
 	struct queue_metrics qm = {0};
+	struct queue_counters oci_counters = {.name = "ocirepository"};
+	struct queue_counters ks_counters = {.name = "kustomization"};
 	if ((r = sl_gotk_metrics_register(metrics, &gotk, err)) < 0 ||
 	    (r = queue_metrics_register(metrics, &qm, err)) < 0)
 		return r;
@@ -348,6 +439,17 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	app.queue = queue;
 	_cleanup_(sl_kube_recorder_freep) struct sl_kube_recorder *recorder =
 	    sl_kube_recorder_new(SL_SOURCE_CONTROLLER, getenv("HOSTNAME"));
+	struct sl_workqueue_config ks_qcfg = {
+	    .name = "kustomization",
+	    .min_retry_delay_ms = o.min_retry_ms,
+	    .max_retry_delay_ms = o.max_retry_ms,
+	};
+	_cleanup_(sl_workqueue_freep) struct sl_workqueue *ks_queue = NULL;
+	if ((r = sl_workqueue_new(&ks_qcfg, &ks_queue, err)) < 0)
+		return r;
+	app.ks_queue = ks_queue;
+	_cleanup_(sl_kube_recorder_freep) struct sl_kube_recorder *ks_recorder =
+	    sl_kube_recorder_new(SL_KUSTOMIZE_CONTROLLER, getenv("HOSTNAME"));
 	app.rc = (struct sl_ocirepo_reconciler){
 	    .storage = storage,
 	    .recorder = recorder,
@@ -398,6 +500,52 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	    (r = sl_kube_informer_start(informer, err)) < 0)
 		return r;
 	app.rc.informer = informer;
+
+	/* Kustomizations: their own informer, queue and pool, reading the
+	 * OCIRepositories' informer and storage of this same process. */
+	app.ks = (struct sl_ks_reconciler){
+	    .sources = informer,
+	    .storage = storage,
+	    .recorder = ks_recorder,
+	    .gotk = &gotk,
+	    .clock = clock,
+	    .jitter_percent = (int)jitter,
+	    .requeue_dependency_ms = o.requeue_dependency_ms,
+	    .max_artifact_bytes = (uint64_t)max_mib << 20,
+	};
+	struct sl_kube_informer_opts ks_iopts = {
+	    .resource = sl_kube_res_kustomizations,
+	    .namespace = o.watch_all_namespaces ? NULL : own_ns,
+	    .label_selector = *o.watch_label_selector ? o.watch_label_selector : NULL,
+	};
+	struct sl_kube_informer_handlers ks_handlers = {
+	    .on_add = on_ks_add,
+	    .on_update = on_ks_update,
+	    .on_error = on_ks_informer_error,
+	    .userdata = &app,
+	};
+	_cleanup_(sl_kube_informer_freep) struct sl_kube_informer *ks_informer = NULL;
+	if ((r = sl_kube_informer_new(kcfg, &ks_iopts, &ks_handlers, &ks_informer, err)) < 0)
+		return r;
+	/* Published before the informer runs: on_update reads it. */
+	app.ks.informer = ks_informer;
+	if ((r = sl_kube_informer_start(ks_informer, err)) < 0)
+		return r;
+	struct sl_worker_pool_config ks_pcfg = {
+	    .name = "ks",
+	    .workers = concurrent,
+	    .stack_size = SL_KS_WORKER_STACK,
+	    .reconcile = sl_ks_reconcile,
+	    .ctx = &app,
+	    .worker_init = ks_worker_init,
+	    .worker_fini = ks_worker_fini,
+	    .on_error = on_ks_reconcile_error,
+	};
+	_cleanup_(sl_worker_pool_freep) struct sl_worker_pool *ks_pool = NULL;
+	if ((r = sl_worker_pool_start(ks_queue, &ks_pcfg, &ks_pool, err)) < 0)
+		return r;
+	clog_("info", "Starting workers: controller kustomization, worker count %u", concurrent);
+
 	struct sl_worker_pool_config pcfg = {
 	    .name = "ocirepo",
 	    .workers = concurrent,
@@ -415,7 +563,8 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	bool synced = false;
 	int64_t renew_failed_since = 0;
 	while (!wait_signal(&set, 2000)) {
-		queue_metrics_update(&qm, queue, pool);
+		queue_metrics_update(&qm, &oci_counters, queue, pool);
+		queue_metrics_update(&qm, &ks_counters, ks_queue, ks_pool);
 		if (!synced && sl_kube_informer_wait_synced(informer, 0)) {
 			synced = true;
 			sl_httpd_set_ready(health, true);
@@ -443,6 +592,9 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	int64_t deadline = sl_clock_now_ns(clock) + o.graceful_ms * 1000000;
 	if (sl_worker_pool_stop(pool, deadline, &serr) < 0)
 		clog_("error", "%s", serr.msg);
+	if (sl_worker_pool_stop(ks_pool, deadline, &serr) < 0)
+		clog_("error", "%s", serr.msg);
+	sl_kube_informer_stop(ks_informer);
 	sl_kube_informer_stop(informer);
 	if (lease)
 		sl_kube_lease_release(kube, lease, &serr);

@@ -122,6 +122,7 @@ struct sl_kube *sl_kube_free(struct sl_kube *k)
 	free(k->file_token);
 	free(k->user_agent);
 	free(k->field_manager);
+	free(k->impersonate_user);
 	free(k->base_url);
 	sl_kube_config_free(k->cfg);
 	free(k);
@@ -342,6 +343,10 @@ CURLcode kube_transfer(struct sl_kube *k, const struct kube_transfer *t, long *r
 	    t->content_type ? sl_asprintf("Content-Type: %s", t->content_type) : NULL;
 	if (ct)
 		headers = curl_slist_append(headers, ct);
+	_cleanup_free_ char *as =
+	    k->impersonate_user ? sl_asprintf("Impersonate-User: %s", k->impersonate_user) : NULL;
+	if (as)
+		headers = curl_slist_append(headers, as);
 	/* The API server answers at once; waiting for 100-continue costs 1 s. */
 	headers = curl_slist_append(headers, "Expect:");
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
@@ -542,4 +547,10 @@ int sl_kube_request(struct sl_kube *k, const char *method, const char *path,
 	    .max_response = max_response ? max_response : SL_KUBE_MAX_OBJECT_RESPONSE,
 	};
 	return kube_perform(k, &call, body, ret_doc, err);
+}
+
+void sl_kube_set_impersonation(struct sl_kube *k, const char *user)
+{
+	free(k->impersonate_user);
+	k->impersonate_user = user && *user ? sl_strdup(user) : NULL;
 }

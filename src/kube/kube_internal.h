@@ -26,7 +26,8 @@ struct sl_kube {
 	char errbuf[CURL_ERROR_SIZE];
 	char *user_agent;
 	char *field_manager;
-	char *base_url; /* server, with tls_server_name as its host when set */
+	char *impersonate_user; /* sent as Impersonate-User; NULL: none */
+	char *base_url;         /* server, with tls_server_name as its host when set */
 	struct curl_slist *connect_to;
 	int64_t timeout_ms;
 	int max_retries;
