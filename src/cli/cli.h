@@ -164,6 +164,7 @@ int cmd_build_artifact(int argc, char **argv, struct sl_error *err);
 int cmd_build_kustomization(int argc, char **argv, struct sl_error *err);
 int cmd_tag_artifact(int argc, char **argv, struct sl_error *err);
 int cmd_diff_artifact(int argc, char **argv, struct sl_error *err);
+int cmd_diff_kustomization(int argc, char **argv, struct sl_error *err);
 int cmd_list_artifacts(int argc, char **argv, struct sl_error *err);
 int cmd_copy_artifact(int argc, char **argv, struct sl_error *err);
 int cmd_create_secret_oci(int argc, char **argv, struct sl_error *err);

@@ -53,6 +53,15 @@ const struct command cli_commands[] = {
      "  # Show what changed in each file\n"
      "  sluice diff artifact oci://ghcr.io/org/app:v1 --path ./deploy --unified",
      cmd_diff_artifact},
+    {"diff", "kustomization",
+     "Show what a Kustomization would change in the cluster if it built a local directory.",
+     "sluice diff kustomization <name> --path=<dir> [--kustomization-file=<file>] [flags]",
+     "  # Server-side dry run of ./deploy with flux-system/podinfo's overlays: created,\n"
+     "  # drifted (with a unified diff) and pruned objects; exit 1 when anything changes\n"
+     "  sluice diff kustomization podinfo --path ./deploy\n\n"
+     "  # With a Kustomization not yet in the cluster\n"
+     "  sluice diff kustomization podinfo --path ./deploy --kustomization-file ./podinfo.yaml",
+     cmd_diff_kustomization, "ks"},
     {"list", "artifacts",
      "List the artifacts in a repository with their digest, source and revision.",
      "sluice list artifacts oci://<registry>/<repository> [--filter-semver=<c>] "

@@ -257,6 +257,30 @@ ks_drift_is_corrected() {
     || fail "no configured event"
 }
 
+ks_diff_shows_what_would_change() {
+  local out rc
+  ks_app 3 with-service
+  out=$("$KS_SLUICE" diff kustomization podinfo-staging -n "$KS_NS" --path "$KS_TMP/app" 2>&1) \
+    || fail "changes reported for the applied content: $out"
+  grep -F "no changes detected" <<<"$out" >/dev/null || fail "$out"
+  sed -i 's/color: blue/color: green/' "$KS_TMP/app/config.yaml"
+  printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: extra\n' >"$KS_TMP/app/extra.yaml"
+  rm "$KS_TMP/app/service.yaml"
+  rc=0; out=$("$KS_SLUICE" diff kustomization podinfo-staging -n "$KS_NS" --path "$KS_TMP/app" 2>&1) || rc=$?
+  [ "$rc" = 1 ] || fail "exit $rc: $out"
+  for line in "► ConfigMap/staging/podinfo-config drifted" "-  color: blue" "+  color: green" \
+      "► ConfigMap/staging/extra created" "► Service/staging/podinfo deleted" \
+      "✗ identified at least one change, exiting with non-zero exit code"; do
+    grep -F -- "$line" <<<"$out" >/dev/null || fail "no '$line' in: $out"
+  done
+  ! grep -F "Deployment/staging/podinfo" <<<"$out" >/dev/null || fail "the patched Deployment reported: $out"
+  # A dry run: the cluster is as it was.
+  [ "$(kubectl get cm -n staging podinfo-config -o jsonpath='{.data.color}')" = blue ] || fail "changed the cluster"
+  ! kubectl get cm -n staging extra >/dev/null 2>&1 || fail "created in the cluster"
+  kubectl get svc -n staging podinfo >/dev/null || fail "deleted in the cluster"
+  ks_app 3 with-service
+}
+
 ks_removed_objects_are_pruned() {
   # An object of the inventory that opts out of pruning stays.
   kubectl annotate -n staging cm/podinfo-config kustomize.toolkit.fluxcd.io/prune=disabled --overwrite >/dev/null
@@ -439,6 +463,7 @@ run_test "kustomization: the seed's v1beta2 Kustomizations become Ready with Flu
 run_test "kustomization: v1beta2 patchesStrategicMerge and patchesJson6902 survive storage and apply" ks_v1beta2_legacy_patches_apply
 run_test "kustomization: a new source revision is applied at once" ks_new_revision_is_applied_at_once
 run_test "kustomization: drift is corrected" ks_drift_is_corrected
+run_test "kustomization: diff kustomization shows what would change, changing nothing" ks_diff_shows_what_would_change
 run_test "kustomization: objects that left the artifact are pruned, opt-outs kept" ks_removed_objects_are_pruned
 run_test "kustomization: a rollout that cannot finish fails the health check; dependants wait" ks_failed_rollout_fails_the_health_check
 run_test "kustomization: serviceAccountName is impersonated for apply and prune" ks_service_account_is_impersonated
