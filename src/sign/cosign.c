@@ -625,10 +625,11 @@ int sl_cosign_verify(struct sl_registry *r, const char *registry_host, const cha
 	}
 	free(bundles);
 	if (rc == SL_ENOTFOUND) {
-		sl_error_set(err, SL_ENOTFOUND,
-		             "no matching signatures were found for '%s/%s@%s'%s%s%s",
-		             registry_host, repo, manifest_digest, rj.text.len ? " (" : "",
-		             rj.text.len ? rj.text.data : "", rj.text.len ? ")" : "");
+		/* Flux's message exactly (it reaches status conditions and alerts);
+		 * the reasons travel separately. */
+		sl_error_set(err, SL_ENOTFOUND, "no matching signatures were found for '%s/%s@%s'",
+		             registry_host, repo, manifest_digest);
+		ret->rejections = rj.text.len ? sl_buf_steal(&rj.text) : sl_strdup("no signatures");
 	}
 	sl_buf_free(&rj.text);
 	return rc;

@@ -384,7 +384,8 @@ EOF
     || fail "unsigned accepted: $(or_get signed-v2 '{.status.conditions}')"
   [ "$(or_condition signed-v2 Ready reason)" = VerificationError ] || fail "$(or_get signed-v2 '{.status.conditions}')"
   [ "$(or_condition signed-v2 SourceVerified status)" = False ] || fail "SourceVerified"
-  or_condition signed-v2 Ready message | grep -F "failed to verify the signature using provider 'cosign': no matching signatures were found for '$host/e2e/signed@$v2'" >/dev/null \
+  # Flux's message exactly: alerts match on it.
+  [ "$(or_condition signed-v2 Ready message)" = "failed to verify the signature using provider 'cosign': no matching signatures were found for '$host/e2e/signed@$v2'" ] \
     || fail "message: $(or_condition signed-v2 Ready message)"
   [ -z "$(or_get signed-v2 '{.status.artifact}')" ] || fail "an unverified artifact was stored"
   [ "$(grep -c "GET /v2/e2e/signed/blobs/$layer2" "$REGISTRY_LOG" || true)" = 0 ] || fail "the unverified layer was downloaded"
