@@ -218,7 +218,10 @@ static int add_object(struct ks_resmap *ra, struct sl_node *obj, const char *pat
 static int load_resource_file(struct ks_resmap *ra, const char *path, struct sl_error *err)
 {
 	_cleanup_node_ struct sl_node *docs = NULL;
-	int r = sl_yaml_parse_file(path, NULL, &docs, err);
+	int r = ks_path_confined(path, err);
+	if (r < 0)
+		return r;
+	r = sl_yaml_parse_file(path, NULL, &docs, err);
 	if (r < 0)
 		return r;
 	while (docs->seq.len) {
@@ -261,7 +264,8 @@ static int patch_docs_raw(const char *dir, const char *path, const char *text,
 			return sl_error_errno(err, errno, SL_EINVAL,
 			                      "failed to get the patch file from path(%s): %s",
 			                      path, full);
-		return sl_yaml_parse_file(full, NULL, ret_docs, err);
+		int r = ks_path_confined(full, err);
+		return r < 0 ? r : sl_yaml_parse_file(full, NULL, ret_docs, err);
 	}
 	if (!text)
 		return sl_error_set(err, SL_EINVAL, "a patch needs path or patch");
@@ -663,7 +667,9 @@ static int load_crds(struct build *b, const struct ks_kfile *kf, struct sl_error
 	for (size_t i = 0; list && list->type == SL_NODE_SEQ && i < list->seq.len; i++) {
 		_cleanup_free_ char *path = ks_path_join(kf->dir, sl_node_str(list->seq.items[i]));
 		_cleanup_node_ struct sl_node *docs = NULL;
-		int r = sl_yaml_parse_file(path, NULL, &docs, err);
+		int r = ks_path_confined(path, err);
+		if (r == 0)
+			r = sl_yaml_parse_file(path, NULL, &docs, err);
 		for (size_t d = 0; r == 0 && d < docs->seq.len; d++)
 			r = ks_nameref_extra_add_crd(&b->extra, docs->seq.items[d], err);
 		if (r < 0)
@@ -680,13 +686,18 @@ static int open_kustomization(struct build *b, const char *dir, bool is_root, st
 		return sl_error_errno(err, errno, SL_EINVAL, "%s", dir);
 	if (!S_ISDIR(st.st_mode))
 		return sl_error_set(err, SL_EINVAL, "%s: not a directory", dir);
+	int r = ks_path_confined(dir, err);
+	if (r < 0)
+		return r;
 	_cleanup_free_ char *path = NULL;
-	int r = ks_find_kustomization(dir, &path, err);
+	r = ks_find_kustomization(dir, &path, err);
 	if (r < 0)
 		return r;
 	_cleanup_node_ struct sl_node *k = NULL;
 	if (path) {
-		r = ks_kfile_read(path, &k, err);
+		r = ks_path_confined(path, err);
+		if (r == 0)
+			r = ks_kfile_read(path, &k, err);
 		if (r < 0)
 			return r;
 	} else if (!(is_root && b->opts && b->opts->flux)) {
@@ -769,7 +780,14 @@ int sl_kustomize_build(const char *dir, const struct sl_kustomize_options *opts,
 {
 	struct build b = {.opts = opts};
 	_cleanup_(resmap_clearp) struct ks_resmap ra = {0};
+	char root[PATH_MAX];
+	if (opts && opts->root) {
+		if (!realpath(opts->root, root))
+			return sl_error_errno(err, errno, SL_EIO, "%s", opts->root);
+		ks_confine(root);
+	}
 	int r = accumulate(&b, dir, false, true, &ra, err);
+	ks_confine(NULL);
 	if (r == 0)
 		r = add_hashes(&ra, err);
 	if (r == 0)

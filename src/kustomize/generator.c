@@ -368,7 +368,8 @@ static int read_source(const char *dir, const char *path, struct sl_buf *out, st
 	if (!*path)
 		return sl_error_set(err, SL_EINVAL, "empty file path");
 	_cleanup_free_ char *full = join_path(dir, path);
-	return sl_read_file(full, SL_YAML_MAX_BYTES, out, err);
+	int r = ks_path_confined(full, err);
+	return r < 0 ? r : sl_read_file(full, SL_YAML_MAX_BYTES, out, err);
 }
 
 /* kv.keyValuesFromLine: one env file line; a NULL *ret_key for a blank or

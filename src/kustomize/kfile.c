@@ -3,6 +3,8 @@
  * struct), so an unknown field or a value of the wrong JSON type fails the
  * build; this file reproduces that with a table of fields and types. */
 #include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -409,4 +411,29 @@ bool ks_looks_remote(const char *entry)
 		return false;
 	const char *second = strchr(slash + 1, '/');
 	return second && second[1];
+}
+
+/* ---- confinement ------------------------------------------------------ */
+
+/* A pointer, not a buffer: big thread-local storage costs every thread. */
+static _Thread_local const char *confine_root;
+
+void ks_confine(const char *root)
+{
+	confine_root = root;
+}
+
+int ks_path_confined(const char *path, struct sl_error *err)
+{
+	if (!confine_root)
+		return 0;
+	char real[PATH_MAX];
+	if (!realpath(path, real))
+		return 0;
+	size_t n = strlen(confine_root);
+	if (strncmp(real, confine_root, n) == 0 &&
+	    (real[n] == '\0' || real[n] == '/' || (n == 1 && confine_root[0] == '/')))
+		return 0;
+	return sl_error_set(err, SL_EINVAL, "security; file '%s' is not in or below '%s'", path,
+	                    confine_root);
 }

@@ -163,4 +163,14 @@ struct ks_nameref_extra *ks_nameref_extra_free(struct ks_nameref_extra *extra);
 int ks_fix_name_references(struct ks_resmap *m, const struct ks_nameref_extra *extra,
                            struct sl_error *err);
 
+/* ---- confinement (kfile.c) ---- */
+
+/* Confines the calling thread's build to root (a realpath; NULL: none). */
+void ks_confine(const char *root);
+/* 0 when path resolves (symlinks followed) in or below the confining root,
+ * or nothing confines the build, or path does not exist (the caller's own
+ * error says so); else SL_EINVAL with kustomize's "security; file ... is
+ * not in or below ..." message. */
+int ks_path_confined(const char *path, struct sl_error *err);
+
 #endif

@@ -6,7 +6,8 @@
  * references, from the local filesystem only: remote bases, Helm charts and
  * plugins are refused with an error naming the feature and the file) and
  * returns the resulting objects in output order. Files may be anywhere on
- * disk (Flux's LoadRestrictionsNone). The caller owns the result.
+ * disk (Flux's LoadRestrictionsNone) unless options->root confines them.
+ * The caller owns the result.
  * Thread-safety: builds are independent; nothing global is mutated. */
 #ifndef SLUICE_KUSTOMIZE_H
 #define SLUICE_KUSTOMIZE_H
@@ -26,6 +27,11 @@ struct sl_kustomize_options {
 	/* Post-build substitution fails on a variable that is not set and has
 	 * no default (kustomize-controller's StrictPostBuildSubstitutions). */
 	bool strict_substitute;
+	/* When set, every file and directory the build reads must resolve
+	 * (symlinks followed) in or below this directory: an artifact's
+	 * kustomization cannot read the controller's own files (its token).
+	 * NULL: anywhere, as `kubectl kustomize` with LoadRestrictionsNone. */
+	const char *root;
 };
 
 /* Builds dir. *ret_objects: a sequence of objects in kustomize's output

@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "kustomize/kbuild.h"
+#include "testlib.h"
 
 static void path_join_cleans_like_go(void **state)
 {
@@ -65,11 +66,67 @@ static void remote_entries_are_recognised(void **state)
 			fail_msg("%s should be local", local[i]);
 }
 
+/* A build confined to a root reads nothing outside it: not through an
+ * absolute path, not through "..", not through a symlink; inside is fine. */
+static void confined_builds_stay_inside_the_root(void **state)
+{
+	const char *tmp = *state;
+	char root[512], app[512], outside[512], file[600];
+	snprintf(root, sizeof(root), "%s/root", tmp);
+	snprintf(app, sizeof(app), "%s/root/app", tmp);
+	snprintf(outside, sizeof(outside), "%s/outside", tmp);
+	assert_int_equal(mkdir(root, 0755), 0);
+	assert_int_equal(mkdir(app, 0755), 0);
+	assert_int_equal(mkdir(outside, 0755), 0);
+	snprintf(file, sizeof(file), "%s/secret.txt", outside);
+	tl_write_file(file, "s3cret", 6);
+	snprintf(file, sizeof(file), "%s/ok.txt", root);
+	tl_write_file(file, "fine", 4);
+	snprintf(file, sizeof(file), "%s/link.txt", app);
+	char target[600];
+	snprintf(target, sizeof(target), "%s/secret.txt", outside);
+	assert_int_equal(symlink(target, file), 0);
+	const char *cases[][2] = {
+	    {"files:\n  - /etc/hostname", "is not in or below"},
+	    {"files:\n  - ../../outside/secret.txt", "is not in or below"},
+	    {"files:\n  - link.txt", "is not in or below"},
+	    {"files:\n  - ../ok.txt", NULL},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char k[512];
+		snprintf(k, sizeof(k), "configMapGenerator:\n- name: c\n  %s\n", cases[i][0]);
+		snprintf(file, sizeof(file), "%s/kustomization.yaml", app);
+		tl_write_file(file, k, strlen(k));
+		struct sl_kustomize_options opts = {.root = root};
+		struct sl_node *objects = NULL;
+		struct sl_error err = {0};
+		int r = sl_kustomize_build(app, &opts, &objects, &err);
+		if (cases[i][1]) {
+			if (r != SL_EINVAL || !strstr(err.msg, cases[i][1]))
+				fail_msg("case %zu: %d %s", i, r, err.msg);
+		} else if (r != 0) {
+			fail_msg("case %zu: %s", i, err.msg);
+		}
+		sl_node_free(objects);
+	}
+	/* Unconfined, as kubectl kustomize: the same absolute path builds. */
+	snprintf(file, sizeof(file), "%s/kustomization.yaml", app);
+	tl_write_file(
+	    file, "configMapGenerator:\n- name: c\n  files:\n  - ../../outside/secret.txt\n",
+	    strlen("configMapGenerator:\n- name: c\n  files:\n  - ../../outside/secret.txt\n"));
+	struct sl_node *objects = NULL;
+	struct sl_error err = {0};
+	assert_int_equal(sl_kustomize_build(app, NULL, &objects, &err), 0);
+	sl_node_free(objects);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(path_join_cleans_like_go),
 	    cmocka_unit_test(remote_entries_are_recognised),
+	    cmocka_unit_test_setup_teardown(confined_builds_stay_inside_the_root, tl_setup_tmpdir,
+	                                    tl_teardown_tmpdir),
 	};
 	return cmocka_run_group_tests_name("kbuild", tests, NULL, NULL);
 }
