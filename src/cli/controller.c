@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <time.h>
 
@@ -72,6 +73,8 @@ static struct flag flags[] = {
 /* ---- logging: controller-runtime's JSON lines, or console ------------- */
 
 static bool log_json = true, log_debug = false;
+/* Set on SIGTERM/SIGINT and when leadership is lost: long waits end. */
+static atomic_bool stopping;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void clog_(const char *level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -496,8 +499,7 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	    .userdata = &app,
 	};
 	_cleanup_(sl_kube_informer_freep) struct sl_kube_informer *informer = NULL;
-	if ((r = sl_kube_informer_new(kcfg, &iopts, &handlers, &informer, err)) < 0 ||
-	    (r = sl_kube_informer_start(informer, err)) < 0)
+	if ((r = sl_kube_informer_new(kcfg, &iopts, &handlers, &informer, err)) < 0)
 		return r;
 	app.rc.informer = informer;
 
@@ -512,6 +514,7 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	    .jitter_percent = (int)jitter,
 	    .requeue_dependency_ms = o.requeue_dependency_ms,
 	    .max_artifact_bytes = (uint64_t)max_mib << 20,
+	    .stop = &stopping,
 	};
 	struct sl_kube_informer_opts ks_iopts = {
 	    .resource = sl_kube_res_kustomizations,
@@ -527,9 +530,11 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	_cleanup_(sl_kube_informer_freep) struct sl_kube_informer *ks_informer = NULL;
 	if ((r = sl_kube_informer_new(kcfg, &ks_iopts, &ks_handlers, &ks_informer, err)) < 0)
 		return r;
-	/* Published before the informer runs: on_update reads it. */
+	/* Everything the OCIRepository informer's on_update reads is in place
+	 * before either informer runs. */
 	app.ks.informer = ks_informer;
-	if ((r = sl_kube_informer_start(ks_informer, err)) < 0)
+	if ((r = sl_kube_informer_start(ks_informer, err)) < 0 ||
+	    (r = sl_kube_informer_start(informer, err)) < 0)
 		return r;
 	struct sl_worker_pool_config ks_pcfg = {
 	    .name = "ks",
@@ -541,10 +546,9 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	    .worker_fini = ks_worker_fini,
 	    .on_error = on_ks_reconcile_error,
 	};
+	/* Started once both caches are filled: a Kustomization reconciled
+	 * against an empty source cache would fail and wait a retryInterval. */
 	_cleanup_(sl_worker_pool_freep) struct sl_worker_pool *ks_pool = NULL;
-	if ((r = sl_worker_pool_start(ks_queue, &ks_pcfg, &ks_pool, err)) < 0)
-		return r;
-	clog_("info", "Starting workers: controller kustomization, worker count %u", concurrent);
 
 	struct sl_worker_pool_config pcfg = {
 	    .name = "ocirepo",
@@ -564,10 +568,18 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	int64_t renew_failed_since = 0;
 	while (!wait_signal(&set, 2000)) {
 		queue_metrics_update(&qm, &oci_counters, queue, pool);
-		queue_metrics_update(&qm, &ks_counters, ks_queue, ks_pool);
+		if (ks_pool)
+			queue_metrics_update(&qm, &ks_counters, ks_queue, ks_pool);
 		if (!synced && sl_kube_informer_wait_synced(informer, 0)) {
 			synced = true;
 			sl_httpd_set_ready(health, true);
+		}
+		if (synced && !ks_pool && sl_kube_informer_wait_synced(ks_informer, 0)) {
+			struct sl_error perr = {0};
+			if (sl_worker_pool_start(ks_queue, &ks_pcfg, &ks_pool, &perr) < 0)
+				return sl_error_set(err, perr.code, "%s", perr.msg);
+			clog_("info", "Starting workers: controller kustomization, worker count %u",
+			      concurrent);
 		}
 		if (!lease)
 			continue;
@@ -583,16 +595,26 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 		if (sl_now_ms() - renew_failed_since > 10000) {
 			clog_("error", "leader election lost: %s",
 			      lerr.msg[0] ? lerr.msg : "lease taken");
+			/* Stop applying at once: another replica leads now. The
+			 * pools are joined on the way out. */
+			atomic_store(&stopping, true);
+			sl_workqueue_shutdown(ks_queue);
+			sl_workqueue_shutdown(queue);
 			return sl_error_set(err, SL_ENET, "leader election lost");
 		}
 	}
 	clog_("info", "Stopping and waiting for workers");
 	sl_httpd_set_ready(health, false);
+	/* No new work for either controller, and long waits end, before
+	 * either pool is waited for. */
+	atomic_store(&stopping, true);
+	sl_workqueue_shutdown(ks_queue);
+	sl_workqueue_shutdown(queue);
 	struct sl_error serr = {0};
 	int64_t deadline = sl_clock_now_ns(clock) + o.graceful_ms * 1000000;
 	if (sl_worker_pool_stop(pool, deadline, &serr) < 0)
 		clog_("error", "%s", serr.msg);
-	if (sl_worker_pool_stop(ks_pool, deadline, &serr) < 0)
+	if (ks_pool && sl_worker_pool_stop(ks_pool, deadline, &serr) < 0)
 		clog_("error", "%s", serr.msg);
 	sl_kube_informer_stop(ks_informer);
 	sl_kube_informer_stop(informer);

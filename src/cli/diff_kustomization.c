@@ -152,7 +152,7 @@ static int run(const struct sl_strv *args, struct sl_error *err)
 	}
 
 	_cleanup_(json_decrefp) json_t *objects = NULL;
-	if ((r = sl_ks_build_dir(k, ks, o.path, &objects, err)) < 0)
+	if ((r = sl_ks_build_dir(k, ks, NULL, o.path, &objects, err)) < 0)
 		return r;
 	bool changed = false;
 	json_t *inventory = sl_inventory_new();

@@ -1,6 +1,7 @@
 /* The Kustomization reconciler: see kustomization.h, and the spec's §2
  * (build), §3 (apply), §4 (prune), §5 (wait) and §6 (loop, conditions,
  * events). */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -65,8 +66,10 @@ struct run {
 	json_t *old_status; /* what the API server has */
 	struct sl_cond_stamp st;
 	struct ks_spec spec;
-	const char *revision;        /* the source artifact's */
-	const char *origin_revision; /* its metadata's, or NULL */
+	/* Copies: the informer may drop the source object it came from while
+	 * a health check waits. */
+	char *revision;        /* the source artifact's */
+	char *origin_revision; /* its metadata's, or NULL */
 	int64_t started_ns;
 };
 
@@ -188,6 +191,18 @@ static int select_identity(struct run *run, const char *service_account, struct 
 	run->kube = run->w->kube;
 	if (!service_account || !*service_account)
 		return 0;
+	/* A DNS-1123 subdomain and nothing else: the name goes into an HTTP
+	 * header, and the controller is cluster-admin. */
+	size_t len = strlen(service_account);
+	bool valid = len <= 253 && isalnum((unsigned char)service_account[0]) &&
+	             isalnum((unsigned char)service_account[len - 1]);
+	for (const char *c = service_account; valid && *c; c++)
+		valid =
+		    (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '-' || *c == '.';
+	if (!valid)
+		return sl_error_set(err, SL_EINVAL,
+		                    "invalid spec.serviceAccountName: not a valid service account "
+		                    "name");
 	if (!run->w->kube_as) {
 		struct sl_kube_client_opts opts = {.field_manager = SL_KUSTOMIZE_CONTROLLER};
 		int r = sl_kube_new(sl_kube_config_of(run->w->kube), &opts, &run->w->kube_as, err);
@@ -196,7 +211,9 @@ static int select_identity(struct run *run, const char *service_account, struct 
 	}
 	_cleanup_free_ char *user =
 	    sl_asprintf("system:serviceaccount:%s:%s", run->ns, service_account);
-	sl_kube_set_impersonation(run->w->kube_as, user);
+	int r = sl_kube_set_impersonation(run->w->kube_as, user, err);
+	if (r < 0)
+		return r;
 	run->kube = run->w->kube_as;
 	return 0;
 }
@@ -271,6 +288,7 @@ static int parse_spec(struct run *run, struct sl_error *err)
 struct ks_failure {
 	const char *reason;
 	int64_t requeue_ms; /* 0: retryInterval */
+	bool quiet;         /* no event */
 	struct sl_error err;
 };
 
@@ -476,8 +494,8 @@ static int substitute_vars(struct sl_kube *k, const char *ns, const json_t *refs
 	return 0;
 }
 
-int sl_ks_build_dir(struct sl_kube *k, const json_t *ks, const char *dir, json_t **ret_objects,
-                    struct sl_error *err)
+int sl_ks_build_dir(struct sl_kube *k, const json_t *ks, const char *root, const char *dir,
+                    json_t **ret_objects, struct sl_error *err)
 {
 	const json_t *meta = json_object_get(ks, "metadata");
 	const char *ks_name = obj_str(meta, "name", NULL);
@@ -493,7 +511,7 @@ int sl_ks_build_dir(struct sl_kube *k, const json_t *ks, const char *dir, json_t
 		return r;
 	/* Strict substitution: kustomize-controller's default since 1.9. */
 	struct sl_kustomize_options opts = {
-	    .flux = flux, .substitute_from = vars, .strict_substitute = true};
+	    .flux = flux, .substitute_from = vars, .strict_substitute = true, .root = root};
 	_cleanup_node_ struct sl_node *objects = NULL;
 	r = sl_kustomize_build(dir, &opts, &objects, err);
 	if (r < 0)
@@ -567,7 +585,7 @@ static int build(struct run *run, const char *root, json_t **ret, struct ks_fail
 		                    json_string(run->revision));
 
 	struct sl_error err = {0};
-	int r = sl_ks_build_dir(run->w->kube, run->obj, dir, ret, &err);
+	int r = sl_ks_build_dir(run->w->kube, run->obj, root, dir, ret, &err);
 	if (r < 0)
 		return fail(f, REASON_BUILD_FAILED, r, "%s", err.msg);
 	return 0;
@@ -674,6 +692,21 @@ static bool drifted(const json_t *existing, const json_t *dry)
 	return diff;
 }
 
+/* Sleeps ms, in slices, waking early (false) when the controller stops:
+ * a health check of minutes must not hold up a shutdown. */
+static bool sleep_unless_stopping(struct run *run, int64_t ms)
+{
+	const atomic_bool *stop = run->w->rc->stop;
+	while (ms > 0) {
+		if (stop && atomic_load(stop))
+			return false;
+		int64_t slice = ms < 200 ? ms : 200;
+		usleep((useconds_t)slice * 1000);
+		ms -= slice;
+	}
+	return !(stop && atomic_load(stop));
+}
+
 static int wait_gone(struct run *run, const struct sl_kube_resource *res, const char *ns,
                      const char *name, int64_t timeout_ms)
 {
@@ -685,9 +718,8 @@ static int wait_gone(struct run *run, const struct sl_kube_resource *res, const 
 		json_decref(obj);
 		if (r == SL_ENOTFOUND)
 			return 0;
-		if (sl_now_ms() > deadline)
+		if (sl_now_ms() > deadline || !sleep_unless_stopping(run, 500))
 			return SL_ENET;
-		usleep(500 * 1000);
 	}
 }
 
@@ -762,6 +794,11 @@ static int apply_one(struct run *run, struct change *c, struct sl_error *err)
 	struct sl_ks_dry_run d = {0};
 	int r = sl_ks_dry_run(k, c->desired, &d, err);
 	c->res = d.res;
+	if (r == 0 && !c->res.namespaced && *c->ref.namespace_) {
+		/* The inventory names cluster-scoped objects without one. */
+		free(c->ref.namespace_);
+		c->ref.namespace_ = sl_strdup("");
+	}
 	const char *ns = c->res.namespaced ? c->ref.namespace_ : NULL;
 	bool force = run->spec.force || sl_object_marked(c->desired, SL_KS_ANN_FORCE, "enabled") ||
 	             (d.live && sl_object_marked(d.live, SL_KS_ANN_FORCE, "enabled"));
@@ -815,11 +852,12 @@ static enum sl_kstatus live_status(struct run *run, const struct change *c, char
 	return s;
 }
 
-/* Waits until every change in [from, to) is Current (or one Failed, which
- * ends the wait early), polling. Returns 0, or SL_ENET with Flux's text of
- * what was not ready in *ret_text. */
+/* Waits until every item is Current, polling; with fail_fast a Failed one
+ * ends the wait early (health checks; Flux's stage waits have none).
+ * Returns 0, or SL_ENET with Flux's text of what was not ready in
+ * *ret_text. */
 static int wait_for(struct run *run, const struct change *const *items, size_t n,
-                    int64_t timeout_ms, char **ret_text)
+                    int64_t timeout_ms, bool fail_fast, char **ret_text)
 {
 	int64_t poll = run->w->rc->health_poll_ms > 0 ? run->w->rc->health_poll_ms : 2000;
 	int64_t deadline = sl_now_ms() + timeout_ms;
@@ -843,17 +881,21 @@ static int wait_for(struct run *run, const struct change *const *items, size_t n
 		if (!pending.len)
 			return 0;
 		int64_t now = sl_now_ms();
-		if (failed || now >= deadline) {
+		if ((failed && fail_fast) || now >= deadline) {
 			*ret_text = sl_asprintf("%s: [%s]",
-			                        failed ? "failed early due to stalled resources"
-			                               : "timeout waiting for",
+			                        failed && fail_fast
+			                            ? "failed early due to stalled resources"
+			                            : "timeout waiting for",
 			                        pending.data);
 			sl_buf_free(&pending);
 			return SL_ENET;
 		}
 		sl_buf_free(&pending);
 		int64_t sleep_ms = deadline - now < poll ? deadline - now : poll;
-		usleep((useconds_t)sleep_ms * 1000);
+		if (!sleep_unless_stopping(run, sleep_ms)) {
+			*ret_text = sl_strdup("the controller is stopping");
+			return SL_ENET;
+		}
 	}
 }
 
@@ -896,7 +938,7 @@ static int apply_all(struct run *run, json_t *objects, struct change_set *cs, st
 		int r = 0;
 		_cleanup_free_ char *text = NULL;
 		if (stage != SL_STAGE_REST && n_waits)
-			r = wait_for(run, waits, n_waits, STAGE_WAIT_MS, &text);
+			r = wait_for(run, waits, n_waits, STAGE_WAIT_MS, false, &text);
 		free(waits);
 		if (r < 0)
 			return fail(f, REASON_FAILED, r, "%s", text);
@@ -912,6 +954,18 @@ static json_t *inventory_of(const struct change_set *cs)
 	for (size_t i = 0; i < cs->n; i++)
 		sl_inventory_add(inv, &cs->items[i].ref);
 	return inv;
+}
+
+static bool inventory_has(const json_t *inventory, const char *id)
+{
+	size_t i;
+	const json_t *e;
+	json_array_foreach (json_object_get(inventory, "entries"), i, e) {
+		const char *eid = obj_str(e, "id", NULL);
+		if (eid && strcmp(eid, id) == 0)
+			return true;
+	}
+	return false;
 }
 
 /* Deletes what left the inventory, in reverse apply order, unless it
@@ -938,10 +992,28 @@ static int prune(struct run *run, const json_t *old_inventory, const json_t *new
 		_cleanup_free_ char *id = sl_inventory_id(&c->ref);
 		struct sl_error e = {0};
 		r = sl_kube_discover(run->kube, api, c->ref.kind, &c->res, &e);
+		if (r < 0) {
+			/* A version no longer served is not a deleted object: keep
+			 * it owned and say why (Flux fails the same way). */
+			sl_buf_printf(&errors, "%s%s delete failed: %s", errors.len ? ";" : "", id,
+			              e.msg);
+			continue;
+		}
+		if (!c->res.namespaced && *c->ref.namespace_) {
+			/* A cluster-scoped object recorded with a namespace (kustomize
+			 * sets one on kinds it does not know): if the new inventory
+			 * has it without, it is the same object, not a stale one. */
+			struct sl_object_ref same = c->ref;
+			same.namespace_ = "";
+			_cleanup_free_ char *same_id = sl_inventory_id(&same);
+			if (inventory_has(new_inventory, same_id)) {
+				c->action = SL_CHANGE_SKIPPED;
+				continue;
+			}
+		}
 		json_t *live = NULL;
 		const char *ns = c->res.namespaced ? c->ref.namespace_ : NULL;
-		if (r == 0)
-			r = sl_kube_get(run->kube, &c->res, ns, c->ref.name, &live, &e);
+		r = sl_kube_get(run->kube, &c->res, ns, c->ref.name, &live, &e);
 		if (r == SL_ENOTFOUND) {
 			c->action = SL_CHANGE_DELETED;
 			continue;
@@ -951,8 +1023,10 @@ static int prune(struct run *run, const json_t *old_inventory, const json_t *new
 			              e.msg);
 			continue;
 		}
-		const char *owner = sl_object_label_or_annotation(live, SL_KS_LABEL_NAME);
-		const char *owner_ns = sl_object_label_or_annotation(live, SL_KS_LABEL_NAMESPACE);
+		/* Labels only, as Flux: an annotation claims nothing. */
+		const json_t *labels = json_object_get(json_object_get(live, "metadata"), "labels");
+		const char *owner = obj_str(labels, SL_KS_LABEL_NAME, NULL);
+		const char *owner_ns = obj_str(labels, SL_KS_LABEL_NAMESPACE, NULL);
 		bool ours = owner && owner_ns && strcmp(owner, run->name) == 0 &&
 		            strcmp(owner_ns, run->ns) == 0;
 		if (!ours || sl_object_marked(live, SL_KS_ANN_PRUNE, "disabled") ||
@@ -1030,15 +1104,22 @@ static int finalize(struct run *run, struct sl_error *err)
 			record_event(run, "Normal", ready_reason(run), text, false);
 		}
 		bool wait = r == 0 && policy && strcmp(policy, "WaitForTermination") == 0;
+		/* One deadline for all of them: GetTimeout(). */
+		int64_t interval_ms = 0, timeout_ms = 0;
+		struct sl_error derr = {0};
+		parse_duration_field(spec, "interval", 0, &interval_ms, &derr);
+		parse_duration_field(spec, "timeout",
+		                     interval_ms - 30000 > 30000 ? interval_ms - 30000 : 30000,
+		                     &timeout_ms, &derr);
+		int64_t deadline = sl_now_ms() + timeout_ms;
 		for (size_t i = 0; wait && i < pruned.n; i++) {
 			const struct change *c = &pruned.items[i];
 			if (c->action != SL_CHANGE_DELETED)
 				continue;
-			int64_t timeout_ms = 0;
-			struct sl_error derr = {0};
-			parse_duration_field(spec, "timeout", 30000, &timeout_ms, &derr);
-			if (wait_gone(run, &c->res, c->res.namespaced ? c->ref.namespace_ : NULL,
-			              c->ref.name, timeout_ms) < 0) {
+			int64_t left = deadline - sl_now_ms();
+			if (left <= 0 ||
+			    wait_gone(run, &c->res, c->res.namespaced ? c->ref.namespace_ : NULL,
+			              c->ref.name, left) < 0) {
 				record_event(run, "Warning", REASON_PRUNE_FAILED,
 				             "failed to wait for resources termination", false);
 				break;
@@ -1143,13 +1224,16 @@ static int reconcile_source_and_apply(struct run *run, struct ks_failure *f)
 	json_decref(source);
 	if (!json_is_object(artifact)) {
 		f->requeue_ms = rc->requeue_dependency_ms;
+		f->quiet = true;
 		return fail(f, REASON_ARTIFACT_FAILED, SL_ENOTFOUND,
 		            "Source artifact not found, retrying in %llds",
 		            (long long)(rc->requeue_dependency_ms / 1000));
 	}
-	run->revision = obj_str(artifact, "revision", NULL);
-	run->origin_revision =
+	const char *rev = obj_str(artifact, "revision", NULL);
+	const char *origin =
 	    obj_str(json_object_get(artifact, "metadata"), ORIGIN_REVISION_KEY, NULL);
+	run->revision = rev ? sl_strdup(rev) : NULL;
+	run->origin_revision = origin ? sl_strdup(origin) : NULL;
 	int r = check_dependencies(run, f);
 	if (r < 0)
 		return r;
@@ -1199,7 +1283,11 @@ static int reconcile_source_and_apply(struct run *run, struct ks_failure *f)
 		json_t *ahead = sl_inventory_union(old_inventory, planned_inv);
 		json_decref(planned_inv);
 		json_object_set_new(run->status, "inventory", ahead);
-		patch_status_best_effort(run);
+		struct sl_error werr = {0};
+		if (patch_status(run, &werr) < 0)
+			/* Nothing is applied unless its ownership is on record. */
+			return fail(f, REASON_FAILED, werr.code, "recording the inventory: %s",
+			            werr.msg);
 	}
 
 	struct change_set cs = {0};
@@ -1274,7 +1362,7 @@ static int reconcile_source_and_apply(struct run *run, struct ks_failure *f)
 		patch_status_best_effort(run);
 		int64_t start = sl_now_ms();
 		_cleanup_free_ char *text = NULL;
-		r = wait_for(run, targets, n_targets, s->timeout_ms, &text);
+		r = wait_for(run, targets, n_targets, s->timeout_ms, true, &text);
 		char took[32];
 		format_duration(sl_now_ms() - start, took, sizeof(took));
 		if (r < 0) {
@@ -1348,7 +1436,16 @@ static int reconcile_object(struct run *run, struct sl_reconcile_result *out, st
 		    sl_strdup(msg && *msg ? msg : "Reconciliation in progress");
 		sl_condition_mark_reconciling(run->status, &run->st,
 		                              SL_REASON_PROGRESSING_WITH_RETRY, "%s", keep);
-		record_event(run, "Warning", ready_reason(run), f.err.msg, false);
+		/* Flux's events: dependencies waited for are Normal news; a source
+		 * without an artifact yet says nothing (it will have one). */
+		if (strcmp(f.reason, REASON_DEPENDENCY) == 0) {
+			_cleanup_free_ char *dep_msg = sl_asprintf(
+			    "Dependencies do not meet ready condition, retrying in %llds",
+			    (long long)(f.requeue_ms / 1000));
+			record_event(run, "Normal", REASON_DEPENDENCY, dep_msg, false);
+		} else if (!f.quiet) {
+			record_event(run, "Warning", ready_reason(run), f.err.msg, false);
+		}
 		int pr = patch_status(run, err);
 		if (pr < 0)
 			return pr;
@@ -1393,6 +1490,16 @@ int sl_ks_reconcile(void *worker_ctx, const char *key, struct sl_reconcile_resul
 	json_t *cached = sl_kube_informer_get(w->rc->informer, ns, name);
 	if (!cached)
 		return 0; /* deleted: the finalizer already ran */
+	json_decref(cached);
+	/* The live object, not the cache: the cache may not have our own last
+	 * status write yet, and a stale inventory would orphan what the last
+	 * run created. One GET per reconcile. */
+	cached = NULL;
+	int gr = sl_kube_get(w->kube, &sl_kube_res_kustomizations, ns, name, &cached, err);
+	if (gr == SL_ENOTFOUND)
+		return 0;
+	if (gr < 0)
+		return gr;
 	int64_t start = sl_clock_now_ns(w->rc->clock);
 	struct run run = {.w = w,
 	                  .kube = w->kube,
@@ -1413,6 +1520,8 @@ int sl_ks_reconcile(void *worker_ctx, const char *key, struct sl_reconcile_resul
 	json_decref(run.obj);
 	json_decref(run.old_status);
 	json_decref(run.status);
+	free(run.revision);
+	free(run.origin_revision);
 	return r;
 }
 

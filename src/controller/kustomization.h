@@ -13,6 +13,8 @@
 #ifndef SLUICE_CONTROLLER_KUSTOMIZATION_H
 #define SLUICE_CONTROLLER_KUSTOMIZATION_H
 
+#include <stdatomic.h>
+
 #include "controller/apply.h"
 #include "controller/controller.h"
 #include "controller/metrics.h"
@@ -41,6 +43,9 @@ struct sl_ks_reconciler {
 	int64_t requeue_dependency_ms; /* --requeue-dependency: 30 s */
 	int64_t health_poll_ms;        /* between health checks: 0 means 2 s */
 	uint64_t max_artifact_bytes;   /* what an artifact may extract to; 0: no cap */
+	/* Set when the controller stops: waits (health, stages, deletions)
+	 * end early. May be NULL. */
+	const atomic_bool *stop;
 };
 
 /* The worker_ctx of a pool running sl_ks_reconcile. */
@@ -59,11 +64,12 @@ int sl_ks_reconcile(void *worker_ctx, const char *key, struct sl_reconcile_resul
 /* Builds dir as the reconciler builds a Kustomization's path: ks's overlays
  * (a Flux Kustomization, v1 or v1beta2) and post-build substitution, with
  * substituteFrom's ConfigMaps and Secrets read through k in ks's namespace,
- * strict. *ret_objects: a JSON array in kustomize's order, without
+ * strict; with root (an artifact's directory) set, nothing outside root
+ * is read. *ret_objects: a JSON array in kustomize's order, without
  * kustomize.config.k8s.io objects, with ks's owner labels, normalised as
  * Flux does before applying. Also for `sluice diff kustomization`. */
-int sl_ks_build_dir(struct sl_kube *k, const json_t *ks, const char *dir, json_t **ret_objects,
-                    struct sl_error *err);
+int sl_ks_build_dir(struct sl_kube *k, const json_t *ks, const char *root, const char *dir,
+                    json_t **ret_objects, struct sl_error *err);
 
 /* What applying one object would do, found without changing anything: the
  * live object, the server-side dry run of the apply (field manager

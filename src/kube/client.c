@@ -549,8 +549,15 @@ int sl_kube_request(struct sl_kube *k, const char *method, const char *path,
 	return kube_perform(k, &call, body, ret_doc, err);
 }
 
-void sl_kube_set_impersonation(struct sl_kube *k, const char *user)
+int sl_kube_set_impersonation(struct sl_kube *k, const char *user, struct sl_error *err)
 {
+	/* It goes into a header: a CR or LF would add headers of its own
+	 * choosing (Impersonate-Group: system:masters). */
+	for (const char *c = user; c && *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			return sl_error_set(err, SL_EINVAL,
+			                    "impersonation: a user name with control characters");
 	free(k->impersonate_user);
 	k->impersonate_user = user && *user ? sl_strdup(user) : NULL;
+	return 0;
 }

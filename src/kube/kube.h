@@ -153,8 +153,9 @@ static inline void sl_kube_freep(struct sl_kube **k)
 const struct sl_kube_config *sl_kube_config_of(const struct sl_kube *k);
 /* Acts as user (Impersonate-User, e.g. "system:serviceaccount:ns:name")
  * from the next request on; NULL or "" acts as the config's identity. The
- * config's identity needs the impersonate verb on that user. */
-void sl_kube_set_impersonation(struct sl_kube *k, const char *user);
+ * config's identity needs the impersonate verb on that user. A name with
+ * control characters is refused (SL_EINVAL), the identity unchanged. */
+int sl_kube_set_impersonation(struct sl_kube *k, const char *user, struct sl_error *err);
 
 /* A kind of object as the REST API addresses it. Fixed-size fields so it
  * can be copied and initialised statically; longer names are refused. */

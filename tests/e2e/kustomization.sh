@@ -249,6 +249,12 @@ ks_new_revision_is_applied_at_once() {
 }
 
 ks_drift_is_corrected() {
+  # A reconcile with nothing to change writes nothing.
+  local rv; rv=$(kubectl get deploy -n staging podinfo -o jsonpath='{.metadata.resourceVersion}')
+  ks_request kustomization podinfo-staging same-1
+  wait_for 30 sh -c "[ \"\$(kubectl get ks -n $KS_NS podinfo-staging -o jsonpath='{.status.lastHandledReconcileAt}')\" = same-1 ]" \
+    || fail "not reconciled"
+  [ "$(kubectl get deploy -n staging podinfo -o jsonpath='{.metadata.resourceVersion}')" = "$rv" ] || fail "an unchanged object was written"
   kubectl patch cm -n staging podinfo-config --type merge -p '{"data":{"color":"red"}}' >/dev/null
   ks_request kustomization podinfo-staging drift-1
   wait_for 30 sh -c "[ \"\$(kubectl get cm -n staging podinfo-config -o jsonpath='{.data.color}')\" = blue ]" \
@@ -411,9 +417,46 @@ EOF
   kubectl patch role -n tenant tenant --type json -p '[{"op":"add","path":"/rules/-","value":{"apiGroups":["","apps"],"resources":["services","deployments"],"verbs":["*"]}}]' >/dev/null
   ks_wait_ready tenant
   kubectl get deploy -n tenant podinfo >/dev/null || fail "not applied"
+  # A name that would smuggle headers never reaches the controller.
+  ! kubectl patch ks -n "$KS_NS" tenant --type merge -p '{"spec":{"serviceAccountName":"x\r\nImpersonate-Group: system:masters"}}' >/dev/null 2>&1 \
+    || fail "the API server accepted a serviceAccountName with CR LF"
   # Deleting it prunes as the tenant, too.
   kubectl delete -n "$KS_NS" kustomization/tenant --wait --timeout=60s >/dev/null || fail "deletion"
   ! kubectl get deploy -n tenant podinfo >/dev/null 2>&1 || fail "not pruned"
+}
+
+ks_artifact_cannot_read_the_controllers_files() {
+  mkdir -p "$KS_TMP/escape"
+  printf 'configMapGenerator:\n- name: stolen\n  files:\n  - token=/etc/hostname\n' >"$KS_TMP/escape/kustomization.yaml"
+  "$KS_SLUICE" push artifact "oci://$REGISTRY_HOST/e2e/escape:v1" -f "$KS_TMP/escape" --source=s --revision=r >/dev/null 2>&1 || fail "push"
+  kubectl apply -n "$KS_NS" -f - >/dev/null <<EOF
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: escape
+spec:
+  interval: 10m
+  url: oci://$REGISTRY_HOST/e2e/escape
+  ref:
+    tag: v1
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: escape
+spec:
+  interval: 10m
+  prune: true
+  targetNamespace: staging
+  sourceRef:
+    kind: OCIRepository
+    name: escape
+EOF
+  wait_for 60 sh -c "[ \"\$(kubectl get ks -n $KS_NS escape -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].reason}')\" = BuildFailed ]" \
+    || fail "not refused: $(ks_get escape '{.status.conditions}')"
+  ks_cond escape Ready message | grep -F "security; file '/etc/hostname' is not in or below" >/dev/null || fail "$(ks_cond escape Ready message)"
+  ! kubectl get cm -n staging -o name | grep stolen >/dev/null || fail "the file reached the cluster"
+  kubectl delete -n "$KS_NS" kustomization/escape ocirepository/escape --wait --timeout=30s >/dev/null
 }
 
 ks_unsupported_fields_stall() {
@@ -467,6 +510,7 @@ run_test "kustomization: diff kustomization shows what would change, changing no
 run_test "kustomization: objects that left the artifact are pruned, opt-outs kept" ks_removed_objects_are_pruned
 run_test "kustomization: a rollout that cannot finish fails the health check; dependants wait" ks_failed_rollout_fails_the_health_check
 run_test "kustomization: serviceAccountName is impersonated for apply and prune" ks_service_account_is_impersonated
+run_test "kustomization: an artifact cannot read files outside itself" ks_artifact_cannot_read_the_controllers_files
 run_test "kustomization: fields sluice cannot honour stall it" ks_unsupported_fields_stall
 run_test "kustomization: suspended objects are left alone" ks_suspended_is_left_alone
 run_test "kustomization: deletion prunes its objects" ks_deletion_prunes_its_objects
