@@ -1,6 +1,6 @@
 # Thin wrapper over meson/ninja: the targets a person types.
 #   make            build ./build/src/cli/sluice
-#   make demo       install dependencies, build, push and pull through a throwaway registry
+#   make demo       install dependencies, build, then the seed's workflow: registry + control plane on loopback
 #   make check      the whole test suite (unit, integration, e2e, fuzz smoke, ASan+UBSan)
 #   make fuzz       build the libFuzzer targets and run each for FUZZ_SECONDS (default 60)
 #   make bench      side-by-side numbers against skopeo
