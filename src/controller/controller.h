@@ -370,4 +370,14 @@ json_t *sl_json_merge_diff(const json_t *old, const json_t *new_);
  * old_status is an empty one. */
 json_t *sl_status_patch(const json_t *old_status, const json_t *new_status);
 
+struct sl_kube;
+struct sl_kube_resource;
+/* Writes what changed from *old_status to status as that merge patch on
+ * the object's /status subresource, as field_manager; no request when
+ * nothing changed. On success *old_status becomes a copy of status (what
+ * the API server now has). */
+int sl_status_write(struct sl_kube *k, const struct sl_kube_resource *res, const char *ns,
+                    const char *name, const char *field_manager, json_t **old_status,
+                    const json_t *status, struct sl_error *err);
+
 #endif

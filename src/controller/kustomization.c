@@ -126,19 +126,8 @@ static const char *ready_reason(struct run *run)
  * status is as read (DESIGN.md: writes are the cost). */
 static int patch_status(struct run *run, struct sl_error *err)
 {
-	json_t *patch = sl_status_patch(run->old_status, run->status);
-	if (!patch)
-		return 0;
-	struct sl_kube_write_opts opts = {.field_manager = SL_KS_STATUS_MANAGER,
-	                                  .subresource = "status"};
-	int r = sl_kube_patch(run->w->kube, &sl_kube_res_kustomizations, run->ns, run->name,
-	                      SL_KUBE_PATCH_MERGE, patch, &opts, NULL, err);
-	json_decref(patch);
-	if (r < 0)
-		return sl_error_wrap(err, r, "patching the status of %s/%s", run->ns, run->name);
-	json_decref(run->old_status);
-	run->old_status = json_deep_copy(run->status);
-	return 0;
+	return sl_status_write(run->w->kube, &sl_kube_res_kustomizations, run->ns, run->name,
+	                       SL_KS_STATUS_MANAGER, &run->old_status, run->status, err);
 }
 
 static void patch_status_best_effort(struct run *run)

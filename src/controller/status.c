@@ -2,6 +2,7 @@
  * an unchanged status costs no API write at all (DESIGN.md, "Writes are the
  * cost"). */
 #include "controller/controller.h"
+#include "kube/kube.h"
 
 static json_t *jcheck(json_t *v)
 {
@@ -61,4 +62,21 @@ json_t *sl_status_patch(const json_t *old_status, const json_t *new_status)
 	json_t *body = jcheck(json_object());
 	json_object_set_new(body, "status", diff);
 	return body;
+}
+
+int sl_status_write(struct sl_kube *k, const struct sl_kube_resource *res, const char *ns,
+                    const char *name, const char *field_manager, json_t **old_status,
+                    const json_t *status, struct sl_error *err)
+{
+	json_t *patch = sl_status_patch(*old_status, status);
+	if (!patch)
+		return 0;
+	struct sl_kube_write_opts opts = {.field_manager = field_manager, .subresource = "status"};
+	int r = sl_kube_patch(k, res, ns, name, SL_KUBE_PATCH_MERGE, patch, &opts, NULL, err);
+	json_decref(patch);
+	if (r < 0)
+		return sl_error_wrap(err, r, "patching the status of %s/%s", ns, name);
+	json_decref(*old_status);
+	*old_status = json_deep_copy(status);
+	return 0;
 }
