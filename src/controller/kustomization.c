@@ -16,6 +16,7 @@
 #include "controller/kustomization.h"
 #include "controller/ocirepository.h"
 #include "kustomize/kustomize.h"
+#include "oci/oci.h"
 
 const struct sl_kube_resource sl_kube_res_kustomizations = {
     .group = "kustomize.toolkit.fluxcd.io",
@@ -362,6 +363,19 @@ static void remove_tree(char **dir)
 	}
 }
 
+/* The artifact URL with its host replaced by $SOURCE_CONTROLLER_LOCALHOST
+ * when set: Flux's way to reach a source-controller from outside the
+ * cluster (or through a port-forward). */
+static char *source_url(const char *url)
+{
+	const char *host = getenv("SOURCE_CONTROLLER_LOCALHOST");
+	const char *scheme_end = strstr(url, "://");
+	if (!host || !*host || !scheme_end)
+		return sl_strdup(url);
+	const char *path = strchr(scheme_end + 3, '/');
+	return sl_asprintf("%.*s%s%s", (int)(scheme_end + 3 - url), url, host, path ? path : "");
+}
+
 /* The source's artifact, digest verified, extracted into a new temporary
  * directory (*ret_dir). */
 static int fetch_artifact(struct run *run, const json_t *artifact, char **ret_dir,
@@ -373,20 +387,42 @@ static int fetch_artifact(struct run *run, const json_t *artifact, char **ret_di
 	const char *url = obj_str(artifact, "url", NULL);
 	if (!digest || !*digest)
 		return fail(f, REASON_ARTIFACT_FAILED, SL_EINVAL, "empty digest");
-	if (!rc->storage || !path || !sl_storage_exists(rc->storage, path)) {
+	struct sl_error err = {0};
+	_cleanup_close_ int fd = -1;
+	int r;
+	if (rc->storage && path && sl_storage_exists(rc->storage, path)) {
+		/* Stored by this process: read it where it lies. */
+		r = sl_storage_verify(rc->storage, path, digest, &err);
+		if (r == 0)
+			r = sl_storage_open(rc->storage, path, &fd, &err);
+		if (r < 0)
+			return fail(f, REASON_ARTIFACT_FAILED, r, "failed to verify archive: %s",
+			            err.msg);
+	} else if (url && *url) {
+		/* Another controller's (another shard, Flux's source-controller):
+		 * over HTTP, as kustomize-controller fetches, digest checked. */
+		_cleanup_free_ char *fetch_url = source_url(url);
+		fd = sl_tmpfile(&err);
+		r = fd < 0 ? fd
+		           : sl_http_fetch_verified(fetch_url, digest, rc->max_artifact_bytes,
+		                                    run->spec.timeout_ms, fd, &err);
+		if (r == SL_ENOTFOUND) {
+			f->requeue_ms = rc->requeue_dependency_ms;
+			return fail(f, REASON_ARTIFACT_FAILED, r,
+			            "Source is not ready, artifact not found, retrying in %llds",
+			            (long long)(rc->requeue_dependency_ms / 1000));
+		}
+		if (r == SL_EDIGEST)
+			return fail(f, REASON_ARTIFACT_FAILED, r, "failed to verify archive: %s",
+			            err.msg);
+		if (r < 0)
+			return fail(f, REASON_ARTIFACT_FAILED, r, "%s", err.msg);
+	} else {
 		f->requeue_ms = rc->requeue_dependency_ms;
 		return fail(f, REASON_ARTIFACT_FAILED, SL_ENOTFOUND,
 		            "Source is not ready, artifact not found, retrying in %llds",
 		            (long long)(rc->requeue_dependency_ms / 1000));
 	}
-	(void)url; /* an artifact of another controller's storage: not yet */
-	struct sl_error err = {0};
-	_cleanup_close_ int fd = -1;
-	int r = sl_storage_verify(rc->storage, path, digest, &err);
-	if (r == 0)
-		r = sl_storage_open(rc->storage, path, &fd, &err);
-	if (r < 0)
-		return fail(f, REASON_ARTIFACT_FAILED, r, "failed to verify archive: %s", err.msg);
 	_cleanup_free_ char *dir = sl_asprintf("%s/kustomization-XXXXXX", sl_tmpdir());
 	if (!mkdtemp(dir))
 		return fail(f, REASON_DIR_FAILED, SL_EIO, "tmp dir error: %s", strerror(errno));
@@ -1204,9 +1240,17 @@ static int reconcile_source_and_apply(struct run *run, struct ks_failure *f)
 		            s->source_kind);
 	json_t *source = sl_kube_informer_get(rc->sources, s->source_ns, s->source_name);
 	if (!source) {
-		return fail(f, REASON_ARTIFACT_FAILED, SL_ENOTFOUND,
-		            "OCIRepository.source.toolkit.fluxcd.io \"%s\" not found",
-		            s->source_name);
+		/* Not watched here (another shard's label, another namespace
+		 * with --watch-all-namespaces=false): read it live. */
+		struct sl_error gerr = {0};
+		int gr = sl_kube_get(run->w->kube, &sl_kube_res_ocirepositories, s->source_ns,
+		                     s->source_name, &source, &gerr);
+		if (gr == SL_ENOTFOUND)
+			return fail(f, REASON_ARTIFACT_FAILED, SL_ENOTFOUND,
+			            "OCIRepository.source.toolkit.fluxcd.io \"%s\" not found",
+			            s->source_name);
+		if (gr < 0)
+			return fail(f, REASON_ARTIFACT_FAILED, gr, "%s", gerr.msg);
 	}
 	_cleanup_(json_decrefp) json_t *artifact =
 	    json_incref(json_object_get(json_object_get(source, "status"), "artifact"));

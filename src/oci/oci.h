@@ -223,6 +223,20 @@ void sl_manifest_fetch_clear(struct sl_manifest_fetch *f);
 int sl_registry_list_tags(struct sl_registry *r, const char *repo, struct sl_strv *ret,
                           struct sl_error *err);
 
+/* ---- plain HTTP downloads (http_fetch.c) ------------------------------ */
+
+/* Loads and initialises libcurl and libcrypto once per process. */
+int sl_http_init(struct sl_error *err);
+/* GETs url (http or https, redirects followed) into fd from its start,
+ * at most max_bytes (0: no cap), verifying that the bytes hash to digest
+ * ("sha256:<hex>"): SL_EDIGEST "computed digest doesn't match provided
+ * '<digest>'" when not, SL_ENOTFOUND on 404, SL_EHTTP for another status.
+ * Connection errors and 5xx are retried (3 attempts); the whole call is
+ * bounded by timeout_ms (0: none). How consumers fetch a source
+ * controller's artifacts (Flux's pkg/http/fetch). */
+int sl_http_fetch_verified(const char *url, const char *digest, uint64_t max_bytes,
+                           int64_t timeout_ms, int fd, struct sl_error *err);
+
 /* ---- endpoints: a registry repository or an OCI image layout ----------- */
 
 struct sl_endpoint {

@@ -956,12 +956,18 @@ static void curl_init_once(void)
 	snprintf(curl_init_msg, sizeof(curl_init_msg), "%s", e.msg);
 }
 
+int sl_http_init(struct sl_error *err)
+{
+	pthread_once(&curl_once, curl_init_once);
+	return curl_init_rc < 0 ? sl_error_set(err, curl_init_rc, "%s", curl_init_msg) : 0;
+}
+
 int sl_registry_new(const char *host, const struct sl_registry_opts *opts, struct sl_registry **ret,
                     struct sl_error *err)
 {
-	pthread_once(&curl_once, curl_init_once);
-	if (curl_init_rc < 0)
-		return sl_error_set(err, curl_init_rc, "%s", curl_init_msg);
+	int ir = sl_http_init(err);
+	if (ir < 0)
+		return ir;
 	struct sl_registry *r = sl_xcalloc(1, sizeof(*r));
 	r->host = sl_strdup(host);
 	r->opts = *opts;

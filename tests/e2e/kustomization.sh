@@ -70,7 +70,7 @@ ks_start_controller() {
   setsid "$KS_SLUICE" controller --kubeconfig "$KUBECONFIG" --storage-path "$KS_TMP/storage" \
     --storage-addr "127.0.0.1:$KS_PORT" --metrics-addr "127.0.0.1:$KS_METRICS" \
     --health-addr "127.0.0.1:$KS_HEALTH" --log-encoding console --concurrent 4 \
-    --min-retry-delay 200ms --max-retry-delay 2s --requeue-dependency 2s >>"$KS_TMP/controller.log" 2>&1 &
+    --min-retry-delay 200ms --max-retry-delay 2s --requeue-dependency 2s ${KS_EXTRA:-} >>"$KS_TMP/controller.log" 2>&1 &
   echo $! >"$KS_TMP/controller.pid"
   wait_for 30 curl -fsS "http://127.0.0.1:$KS_HEALTH/readyz" || fail "controller not ready: $(tail -5 "$KS_TMP/controller.log")"
 }
@@ -495,6 +495,48 @@ ks_suspended_is_left_alone() {
   wait_for 60 sh -c "[ \"\$(kubectl get cm -n production podinfo-config -o jsonpath='{.data.color}')\" = blue ]" || fail "resume did not correct drift"
 }
 
+ks_artifact_of_another_controller_comes_over_http() {
+  # Two shards: A (every object but shard=b) stores the source; B (shard=b)
+  # reconciles a Kustomization whose source it neither watches nor stores.
+  ks_stop_controller
+  KS_EXTRA="--watch-label-selector shard!=b" ks_start_controller
+  local b_port b_health b_metrics
+  b_port=$(free_port); b_health=$(free_port); b_metrics=$(free_port)
+  mkdir -p "$KS_TMP/storage-b"
+  setsid "$KS_SLUICE" controller --kubeconfig "$KUBECONFIG" --storage-path "$KS_TMP/storage-b" \
+    --storage-addr "127.0.0.1:$b_port" --metrics-addr "127.0.0.1:$b_metrics" \
+    --health-addr "127.0.0.1:$b_health" --log-encoding console --watch-label-selector shard=b \
+    --min-retry-delay 200ms --max-retry-delay 2s >>"$KS_TMP/controller-b.log" 2>&1 &
+  echo $! >"$KS_TMP/controller-b.pid"
+  wait_for 30 curl -fsS "http://127.0.0.1:$b_health/readyz" || fail "controller B not ready"
+  kubectl create namespace shard-b --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  kubectl apply -n "$KS_NS" -f - >/dev/null <<EOF
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: sharded
+  labels:
+    shard: b
+spec:
+  interval: 10m
+  prune: true
+  targetNamespace: shard-b
+  sourceRef:
+    kind: OCIRepository
+    name: podinfo-stable
+EOF
+  ks_wait_ready sharded
+  kubectl get deploy -n shard-b podinfo >/dev/null || fail "not applied"
+  # B fetched it from A's storage over HTTP, and stored nothing itself.
+  [ -z "$(find "$KS_TMP/storage-b" -type f)" ] || fail "B stored something"
+  kubectl delete -n "$KS_NS" kustomization/sharded --wait --timeout=60s >/dev/null || fail "deletion"
+  local pid; pid=$(cat "$KS_TMP/controller-b.pid")
+  kill -TERM "$pid" 2>/dev/null
+  wait_for 30 sh -c "! kill -0 $pid 2>/dev/null" || kill -KILL "$pid" 2>/dev/null || true
+  ks_stop_controller
+  ks_start_controller
+}
+
 ks_deletion_prunes_its_objects() {
   kubectl delete -n "$KS_NS" kustomization/podinfo-production --wait --timeout=60s >/dev/null || fail "deletion hangs"
   wait_for 30 sh -c "! kubectl get deploy -n production podinfo >/dev/null 2>&1" || fail "Deployment left behind"
@@ -513,6 +555,7 @@ run_test "kustomization: serviceAccountName is impersonated for apply and prune"
 run_test "kustomization: an artifact cannot read files outside itself" ks_artifact_cannot_read_the_controllers_files
 run_test "kustomization: fields sluice cannot honour stall it" ks_unsupported_fields_stall
 run_test "kustomization: suspended objects are left alone" ks_suspended_is_left_alone
+run_test "kustomization: an artifact another controller stores is fetched over HTTP" ks_artifact_of_another_controller_comes_over_http
 run_test "kustomization: deletion prunes its objects" ks_deletion_prunes_its_objects
 ks_stop_controller
 "$root/scripts/registry" stop --clean "$KS_TMP/registry" >/dev/null 2>&1 || true
