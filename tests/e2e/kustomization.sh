@@ -495,6 +495,139 @@ ks_suspended_is_left_alone() {
   wait_for 60 sh -c "[ \"\$(kubectl get cm -n production podinfo-config -o jsonpath='{.data.color}')\" = blue ]" || fail "resume did not correct drift"
 }
 
+# ks_push_dir DIR REPO TAG: pushes DIR as an artifact.
+ks_push_dir() {
+  "$KS_SLUICE" push artifact "oci://$REGISTRY_HOST/$2:$3" -f "$1" --source=s --revision="$3" >/dev/null 2>&1
+}
+
+ks_stages_substitution_force_and_ownership() {
+  local d=$KS_TMP/platform
+  rm -rf "$d" && mkdir -p "$d"
+  # A CRD and a custom resource of it in one artifact: the CRD is applied
+  # and Established before the resource (Flux's stages).
+  cat >"$d/crd.yaml" <<'EOF'
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets, singular: widget}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        x-kubernetes-preserve-unknown-fields: true
+EOF
+  cat >"$d/widget.yaml" <<'EOF'
+apiVersion: example.com/v1
+kind: Widget
+metadata:
+  name: gear
+  namespace: platform
+spec:
+  color: ${color}
+  size: ${size:=small}
+  token: ${token}
+EOF
+  printf 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: platform\n' >"$d/ns.yaml"
+  # Immutable, and forced: a changed value recreates it.
+  cat >"$d/frozen.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: frozen
+  namespace: platform
+  annotations:
+    kustomize.toolkit.fluxcd.io/force: enabled
+immutable: true
+data:
+  v: "1"
+EOF
+  # Created once, then left to whoever edits it.
+  cat >"$d/seed.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: seeded
+  namespace: platform
+  annotations:
+    kustomize.toolkit.fluxcd.io/ssa: IfNotPresent
+data:
+  v: "1"
+EOF
+  cat >"$d/adopted.yaml" <<'EOF'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: adopted
+  namespace: platform
+data:
+  v: "1"
+EOF
+  ks_push_dir "$d" e2e/platform v1 || fail "push"
+  kubectl create configmap -n "$KS_NS" platform-vars --from-literal=color=teal >/dev/null
+  kubectl create secret generic -n "$KS_NS" platform-secrets --from-literal=token=t0k3n >/dev/null
+  kubectl apply -n "$KS_NS" -f - >/dev/null <<EOF
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: platform
+spec:
+  interval: 10m
+  url: oci://$REGISTRY_HOST/e2e/platform
+  ref:
+    tag: v1
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: platform
+spec:
+  interval: 10m
+  retryInterval: 2s
+  prune: true
+  sourceRef:
+    kind: OCIRepository
+    name: platform
+  postBuild:
+    substituteFrom:
+    - kind: ConfigMap
+      name: platform-vars
+    - kind: Secret
+      name: platform-secrets
+    - kind: ConfigMap
+      name: not-there
+      optional: true
+EOF
+  ks_wait_ready platform 90
+  [ "$(kubectl get widget -n platform gear -o jsonpath='{.spec.color}/{.spec.size}/{.spec.token}')" = teal/small/t0k3n ] \
+    || fail "substitution: $(kubectl get widget -n platform gear -o jsonpath='{.spec}')"
+  ks_get platform '{.status.inventory.entries[*].id}' | grep -F "_widgets.example.com_apiextensions.k8s.io_CustomResourceDefinition" >/dev/null \
+    || fail "inventory: $(ks_get platform '{.status.inventory.entries}')"
+  local uid; uid=$(kubectl get cm -n platform frozen -o jsonpath='{.metadata.uid}')
+  # Someone edits the seeded ConfigMap; someone else takes adopted over.
+  kubectl patch cm -n platform seeded --type merge -p '{"data":{"v":"mine"}}' >/dev/null
+  kubectl label cm -n platform adopted kustomize.toolkit.fluxcd.io/name=other --overwrite >/dev/null
+  # v2: the immutable value changes, adopted leaves the artifact.
+  sed -i 's/v: "1"/v: "2"/' "$d/frozen.yaml"
+  rm "$d/adopted.yaml"
+  ks_push_dir "$d" e2e/platform v1 || fail "push v2"
+  ks_request ocirepository platform plat-2
+  wait_for 60 sh -c "[ \"\$(kubectl get cm -n platform frozen -o jsonpath='{.data.v}' 2>/dev/null)\" = 2 ]" \
+    || fail "not recreated: $(ks_get platform '{.status.conditions}')"
+  [ "$(kubectl get cm -n platform frozen -o jsonpath='{.metadata.uid}')" != "$uid" ] || fail "same object: not recreated"
+  ks_wait_ready platform
+  [ "$(kubectl get cm -n platform seeded -o jsonpath='{.data.v}')" = mine ] || fail "IfNotPresent object overwritten"
+  kubectl get cm -n platform adopted >/dev/null 2>&1 || fail "pruned an object another Kustomization owns"
+  kubectl delete -n "$KS_NS" kustomization/platform --wait --timeout=60s >/dev/null || fail "deletion"
+  ! kubectl get crd widgets.example.com >/dev/null 2>&1 || fail "CRD not pruned"
+}
+
 ks_artifact_of_another_controller_comes_over_http() {
   # Two shards: A (every object but shard=b) stores the source; B (shard=b)
   # reconciles a Kustomization whose source it neither watches nor stores.
@@ -555,6 +688,7 @@ run_test "kustomization: serviceAccountName is impersonated for apply and prune"
 run_test "kustomization: an artifact cannot read files outside itself" ks_artifact_cannot_read_the_controllers_files
 run_test "kustomization: fields sluice cannot honour stall it" ks_unsupported_fields_stall
 run_test "kustomization: suspended objects are left alone" ks_suspended_is_left_alone
+run_test "kustomization: CRDs first, substituteFrom, force recreation, IfNotPresent, adopted objects kept" ks_stages_substitution_force_and_ownership
 run_test "kustomization: an artifact another controller stores is fetched over HTTP" ks_artifact_of_another_controller_comes_over_http
 run_test "kustomization: deletion prunes its objects" ks_deletion_prunes_its_objects
 ks_stop_controller
