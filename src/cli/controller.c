@@ -159,8 +159,11 @@ static void on_update(void *userdata, json_t *old_obj, json_t *new_obj)
 		struct sl_strv keys = {0};
 		if (ns && name)
 			sl_ks_keys_for_source(app->ks.informer, ns, name, &keys);
+		const char *revision = json_string_value(json_object_get(
+		    json_object_get(json_object_get(new_obj, "status"), "artifact"), "revision"));
 		for (size_t i = 0; i < keys.len; i++)
-			sl_workqueue_add(app->ks_queue, keys.items[i]);
+			if (!sl_ks_at_revision(app->ks.informer, keys.items[i], revision))
+				sl_workqueue_add(app->ks_queue, keys.items[i]);
 		sl_strv_free(&keys);
 	}
 }

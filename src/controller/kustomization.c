@@ -865,6 +865,17 @@ static enum sl_kstatus live_status(struct run *run, const struct change *c, char
 	const char *ns = c->res.namespaced ? c->ref.namespace_ : NULL;
 	int r = sl_kube_get(run->kube, &c->res, ns, c->ref.name, &obj, &err);
 	if (r == SL_ENOTFOUND) {
+		/* A Job with ttlSecondsAfterFinished is deleted once it finished:
+		 * gone is done (Flux 1.8). */
+		const json_t *ttl = c->desired
+		                        ? json_object_get(json_object_get(c->desired, "spec"),
+		                                          "ttlSecondsAfterFinished")
+		                        : NULL;
+		if (ttl && json_is_integer(ttl) && strcmp(c->ref.kind, "Job") == 0 &&
+		    strcmp(c->ref.group, "batch") == 0) {
+			*ret_message = sl_strdup("finished and deleted after its TTL");
+			return SL_KSTATUS_CURRENT;
+		}
 		*ret_message = sl_strdup("not found");
 		return SL_KSTATUS_NOT_FOUND;
 	}
@@ -1593,4 +1604,21 @@ bool sl_ks_source_revision_changed(const json_t *old_source, const json_t *new_s
 	if (!new_rev)
 		return false;
 	return !old_rev || strcmp(old_rev, new_rev) != 0;
+}
+
+bool sl_ks_at_revision(struct sl_kube_informer *kustomizations, const char *key,
+                       const char *revision)
+{
+	const char *slash = strchr(key, '/');
+	if (!revision || !slash)
+		return false;
+	_cleanup_free_ char *ns = sl_strndup(key, (size_t)(slash - key));
+	json_t *ks = sl_kube_informer_get(kustomizations, ns, slash + 1);
+	const json_t *status = json_object_get(ks, "status");
+	const char *attempted = obj_str(status, "lastAttemptedRevision", NULL);
+	bool at = attempted && strcmp(attempted, revision) == 0 &&
+	          (sl_condition_is_true(status, SL_COND_READY) ||
+	           sl_condition_is_true(status, SL_COND_RECONCILING));
+	json_decref(ks);
+	return at;
 }

@@ -93,6 +93,12 @@ void sl_ks_dry_run_clear(struct sl_ks_dry_run *d);
 void sl_ks_keys_for_source(struct sl_kube_informer *kustomizations, const char *ns,
                            const char *name, struct sl_strv *ret);
 
+/* Whether the cached Kustomization key is Ready or Reconciling with
+ * lastAttemptedRevision == revision: Flux does not queue it again for a
+ * source change it is already working on or done with. */
+bool sl_ks_at_revision(struct sl_kube_informer *kustomizations, const char *key,
+                       const char *revision);
+
 /* Whether an OCIRepository update is one Kustomizations react to: an
  * artifact appeared or its revision changed (Flux's
  * SourceRevisionChangePredicate). */

@@ -628,6 +628,56 @@ EOF
   ! kubectl get crd widgets.example.com >/dev/null 2>&1 || fail "CRD not pruned"
 }
 
+ks_job_gone_after_its_ttl_is_healthy() {
+  local d=$KS_TMP/job
+  rm -rf "$d" && mkdir -p "$d"
+  cat >"$d/job.yaml" <<'EOF'
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+spec:
+  ttlSecondsAfterFinished: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: migrate
+        image: example.invalid/migrate:1
+EOF
+  ks_push_dir "$d" e2e/job v1 || fail "push"
+  kubectl apply -n "$KS_NS" -f - >/dev/null <<EOF
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: job
+spec:
+  interval: 10m
+  url: oci://$REGISTRY_HOST/e2e/job
+  ref:
+    tag: v1
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: job
+spec:
+  interval: 10m
+  timeout: 40s
+  wait: true
+  prune: false
+  targetNamespace: staging
+  sourceRef:
+    kind: OCIRepository
+    name: job
+EOF
+  # The Job completes on a kwok node and is deleted at once (TTL 0): gone
+  # after finishing counts as healthy, as in Flux 1.8.
+  ks_wait_ready job 60
+  [ "$(ks_cond job Healthy status)" = True ] || fail "$(ks_get job '{.status.conditions}')"
+  kubectl delete -n "$KS_NS" kustomization/job ocirepository/job --wait --timeout=30s >/dev/null
+}
+
 ks_artifact_of_another_controller_comes_over_http() {
   # Two shards: A (every object but shard=b) stores the source; B (shard=b)
   # reconciles a Kustomization whose source it neither watches nor stores.
@@ -689,6 +739,7 @@ run_test "kustomization: an artifact cannot read files outside itself" ks_artifa
 run_test "kustomization: fields sluice cannot honour stall it" ks_unsupported_fields_stall
 run_test "kustomization: suspended objects are left alone" ks_suspended_is_left_alone
 run_test "kustomization: CRDs first, substituteFrom, force recreation, IfNotPresent, adopted objects kept" ks_stages_substitution_force_and_ownership
+run_test "kustomization: a Job deleted after its TTL is healthy" ks_job_gone_after_its_ttl_is_healthy
 run_test "kustomization: an artifact another controller stores is fetched over HTTP" ks_artifact_of_another_controller_comes_over_http
 run_test "kustomization: deletion prunes its objects" ks_deletion_prunes_its_objects
 ks_stop_controller
