@@ -746,8 +746,8 @@ int sl_ocirepo_reconcile(void *worker_ctx, const char *key, struct sl_reconcile_
 	if (!cached)
 		return 0; /* deleted: the finalizer already ran */
 	int64_t start = sl_clock_now_ns(w->rc->clock);
-	struct run run = {.w = w, .ns = ns, .name = name, .obj = json_deep_copy(cached)};
-	json_decref(cached);
+	/* The informer hands out a fresh copy: ours to change. */
+	struct run run = {.w = w, .ns = ns, .name = name, .obj = cached};
 	json_t *status = json_object_get(run.obj, "status");
 	run.old_status = status ? json_deep_copy(status) : json_object();
 	run.status = status ? json_deep_copy(status) : json_object();

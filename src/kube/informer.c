@@ -288,9 +288,15 @@ json_t *sl_kube_informer_snapshot(struct sl_kube_informer *inf)
 	pthread_rwlock_rdlock(&inf->store.lock);
 	const char *key;
 	json_t *obj;
+	json_t *texts = json_array();
 	json_object_foreach (inf->store.objects, key, obj)
-		json_array_append(out, obj);
+		json_array_append(texts, obj);
 	pthread_rwlock_unlock(&inf->store.lock);
+	/* Parsed outside the lock: the informer is not held up. */
+	size_t i;
+	json_array_foreach (texts, i, obj)
+		json_array_append_new(out, kube_store_thaw(obj));
+	json_decref(texts);
 	return out;
 }
 

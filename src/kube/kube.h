@@ -390,9 +390,11 @@ int sl_kube_informer_run(struct sl_kube_informer *inf, struct sl_error *err);
 void sl_kube_informer_stop(struct sl_kube_informer *inf);
 /* Whether the first list has been stored; waits up to timeout_ms for it. */
 bool sl_kube_informer_wait_synced(struct sl_kube_informer *inf, int64_t timeout_ms);
-/* A reference to the cached object, or NULL. ns is ignored when cluster-scoped. */
+/* A new copy of the cached object (the caller's to change; json_decref
+ * it), or NULL. ns is ignored when cluster-scoped. The cache keeps compact
+ * JSON text, so each call parses it. */
 json_t *sl_kube_informer_get(struct sl_kube_informer *inf, const char *ns, const char *name);
-/* A new array holding references to every cached object. */
+/* A new array of copies of every cached object. */
 json_t *sl_kube_informer_snapshot(struct sl_kube_informer *inf);
 size_t sl_kube_informer_size(struct sl_kube_informer *inf);
 void sl_kube_informer_stats(struct sl_kube_informer *inf, struct sl_kube_informer_stats *ret);

@@ -180,7 +180,7 @@ int kube_watch_parser_finish(struct kube_watch_parser *p, struct sl_error *err);
 
 struct kube_store {
 	pthread_rwlock_t lock;
-	json_t *objects; /* key → object */
+	json_t *objects; /* key → the object's compact JSON text (a string) */
 };
 
 void kube_store_init(struct kube_store *s);
@@ -199,7 +199,10 @@ void kube_store_remove(struct kube_store *s, json_t *obj,
  * that are gone, with their last cached state. */
 void kube_store_replace(struct kube_store *s, const json_t *items,
                         const struct sl_kube_informer_handlers *h);
+/* A new tree of the cached object (caller decrefs), or NULL. */
 json_t *kube_store_get(struct kube_store *s, const char *key);
+/* The tree of a cached text (store.objects' values). */
+json_t *kube_store_thaw(const json_t *text);
 
 /* ---- time (event.c) ----------------------------------------------------- */
 

@@ -1,9 +1,14 @@
 /* The informer's cache: namespace/name → object, a jansson object used as
- * the hash map (its refcounts give readers a stable snapshot of an object
- * while the informer replaces it), behind a read-write lock. Handlers run
+ * the hash map, behind a read-write lock. Each object is kept as its
+ * compact JSON text (a jansson string), not as a jansson tree: a tree costs
+ * about 9.5 KiB for a typical 1.8 KB trimmed object, the text 2 KiB, and
+ * the cache is most of a controller's memory (bench/README.md, finding 1).
+ * Readers get a fresh tree parsed from the text, theirs to keep or change
+ * (the reconcilers copied the cached tree anyway). Handlers run
  * after the change is visible and outside the lock, so they may read the
  * cache. There is one writer, the informer's thread: what it read under the
  * read lock cannot change before it takes the write lock. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "kube/kube_internal.h"
@@ -39,11 +44,37 @@ static const char *rv_of(const json_t *obj)
 	return rv ? rv : "";
 }
 
+/* The tree a cached text stands for; NULL only for NULL. Cached texts are
+ * what jansson itself wrote, so parsing cannot fail but for memory. */
+json_t *kube_store_thaw(const json_t *text)
+{
+	if (!text)
+		return NULL;
+	json_t *obj = json_loadb(json_string_value(text), json_string_length(text), 0, NULL);
+	if (!obj)
+		abort(); /* out of memory: fatal in sluice */
+	return obj;
+}
+
+static json_t *freeze(const json_t *obj)
+{
+	size_t len = json_dumpb(obj, NULL, 0, JSON_COMPACT);
+	char *text = sl_xmalloc(len ? len : 1);
+	json_dumpb(obj, text, len, JSON_COMPACT);
+	json_t *str = json_stringn_nocheck(text, len);
+	free(text);
+	if (!str)
+		abort();
+	return str;
+}
+
 json_t *kube_store_get(struct kube_store *s, const char *key)
 {
 	pthread_rwlock_rdlock(&s->lock);
-	json_t *obj = json_incref(json_object_get(s->objects, key));
+	json_t *text = json_incref(json_object_get(s->objects, key));
 	pthread_rwlock_unlock(&s->lock);
+	json_t *obj = kube_store_thaw(text);
+	json_decref(text);
 	return obj;
 }
 
@@ -64,15 +95,19 @@ void kube_store_upsert(struct kube_store *s, json_t *obj, const struct sl_kube_i
 	_cleanup_free_ char *key = kube_store_key(obj);
 	if (!key)
 		return;
+	json_t *text = freeze(obj);
 	pthread_rwlock_wrlock(&s->lock);
-	json_t *old = json_incref(json_object_get(s->objects, key));
-	json_object_set(s->objects, key, obj);
+	json_t *old_text = json_incref(json_object_get(s->objects, key));
+	json_object_set_new(s->objects, key, text);
 	pthread_rwlock_unlock(&s->lock);
-	if (old && h->on_update)
+	if (old_text && h->on_update) {
+		json_t *old = kube_store_thaw(old_text);
 		h->on_update(h->userdata, old, obj);
-	else if (!old && h->on_add)
+		json_decref(old);
+	} else if (!old_text && h->on_add) {
 		h->on_add(h->userdata, obj);
-	json_decref(old);
+	}
+	json_decref(old_text);
 }
 
 void kube_store_remove(struct kube_store *s, json_t *obj, const struct sl_kube_informer_handlers *h)
@@ -104,12 +139,17 @@ void kube_store_replace(struct kube_store *s, const json_t *items,
 		if (!key)
 			continue;
 		trim_for_cache(obj);
-		json_t *old = json_object_get(s->objects, key);
-		json_object_set(fresh, key, obj);
-		if (!old)
+		json_t *old_text = json_object_get(s->objects, key);
+		json_object_set_new(fresh, key, freeze(obj));
+		if (!old_text) {
 			json_array_append_new(changes, json_pack("[n,O]", obj));
-		else if (strcmp(rv_of(old), rv_of(obj)) != 0)
-			json_array_append_new(changes, json_pack("[O,O]", old, obj));
+			continue;
+		}
+		json_t *old = kube_store_thaw(old_text);
+		if (strcmp(rv_of(old), rv_of(obj)) != 0)
+			json_array_append_new(changes, json_pack("[o,O]", old, obj));
+		else
+			json_decref(old);
 	}
 	pthread_rwlock_unlock(&s->lock);
 
@@ -133,7 +173,10 @@ void kube_store_replace(struct kube_store *s, const json_t *items,
 	 * were not watching. */
 	const char *key;
 	json_object_foreach (old_objects, key, obj) {
-		if (!json_object_get(fresh, key) && h->on_delete)
-			h->on_delete(h->userdata, obj);
+		if (!json_object_get(fresh, key) && h->on_delete) {
+			json_t *last = kube_store_thaw(obj);
+			h->on_delete(h->userdata, last);
+			json_decref(last);
+		}
 	}
 }
