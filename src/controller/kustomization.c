@@ -233,15 +233,20 @@ static const char *const unsupported_fields[] = {
     "ignore",
 };
 
+/* Flux's GetTimeout(): spec.timeout, else interval - 30s, at least 30s. */
+static int get_timeout(const json_t *spec, int64_t interval_ms, int64_t *ret, struct sl_error *err)
+{
+	int64_t def = interval_ms - 30000 > 30000 ? interval_ms - 30000 : 30000;
+	return parse_duration_field(spec, "timeout", def, ret, err);
+}
+
 static int parse_spec(struct run *run, struct sl_error *err)
 {
 	const json_t *spec = json_object_get(run->obj, "spec");
 	struct ks_spec *s = &run->spec;
 	int r = parse_duration_field(spec, "interval", 0, &s->interval_ms, err);
 	r = r ?: parse_duration_field(spec, "retryInterval", s->interval_ms, &s->retry_ms, err);
-	/* GetTimeout(): timeout, else interval - 30s, at least 30s. */
-	int64_t def_timeout = s->interval_ms - 30000 > 30000 ? s->interval_ms - 30000 : 30000;
-	r = r ?: parse_duration_field(spec, "timeout", def_timeout, &s->timeout_ms, err);
+	r = r ?: get_timeout(spec, s->interval_ms, &s->timeout_ms, err);
 	if (r < 0)
 		return r;
 	s->prune = json_is_true(json_object_get(spec, "prune"));
@@ -1140,13 +1145,11 @@ static int finalize(struct run *run, struct sl_error *err)
 			record_event(run, "Normal", ready_reason(run), text, false);
 		}
 		bool wait = r == 0 && policy && strcmp(policy, "WaitForTermination") == 0;
-		/* One deadline for all of them: GetTimeout(). */
-		int64_t interval_ms = 0, timeout_ms = 0;
+		/* One deadline for all of them. */
+		int64_t interval_ms = 0, timeout_ms = 30000;
 		struct sl_error derr = {0};
 		parse_duration_field(spec, "interval", 0, &interval_ms, &derr);
-		parse_duration_field(spec, "timeout",
-		                     interval_ms - 30000 > 30000 ? interval_ms - 30000 : 30000,
-		                     &timeout_ms, &derr);
+		get_timeout(spec, interval_ms, &timeout_ms, &derr);
 		int64_t deadline = sl_now_ms() + timeout_ms;
 		for (size_t i = 0; wait && i < pruned.n; i++) {
 			const struct change *c = &pruned.items[i];
@@ -1531,17 +1534,14 @@ int sl_ks_reconcile(void *worker_ctx, const char *key, struct sl_reconcile_resul
 		return sl_error_set(err, SL_EINVAL, "bad key %s", key);
 	_cleanup_free_ char *ns = sl_strndup(key, (size_t)(slash - key));
 	const char *name = slash + 1;
-	json_t *cached = sl_kube_informer_get(w->rc->informer, ns, name);
-	if (!cached)
-		return 0; /* deleted: the finalizer already ran */
-	json_decref(cached);
 	/* The live object, not the cache: the cache may not have our own last
 	 * status write yet, and a stale inventory would orphan what the last
-	 * run created. One GET per reconcile. */
-	cached = NULL;
+	 * run created. One GET per reconcile (and no cache read before it,
+	 * which would only parse the cached text to throw it away). */
+	json_t *cached = NULL;
 	int gr = sl_kube_get(w->kube, &sl_kube_res_kustomizations, ns, name, &cached, err);
 	if (gr == SL_ENOTFOUND)
-		return 0;
+		return 0; /* deleted: the finalizer already ran */
 	if (gr < 0)
 		return gr;
 	int64_t start = sl_clock_now_ns(w->rc->clock);
