@@ -598,7 +598,11 @@ static int reconcile_source(struct run *run, const struct sl_ocirepo_spec *spec,
 		return r;
 	struct sl_error err = {0};
 	struct sl_ocirepo_revision rev = {0};
-	r = sl_ocirepo_resolve(reg, spec, &rev, serr);
+	/* With nothing stored yet the tag's manifest is needed whatever it
+	 * names: GET it at once instead of HEAD then GET. */
+	bool stored_any = obj_str(run->status, "artifact", "revision") != NULL;
+	r = sl_ocirepo_resolve(reg, spec, stored_any ? SL_RESOLVE_HEAD : SL_RESOLVE_GET, &rev,
+	                       serr);
 	if (r < 0) {
 		/* The next attempt starts with a fresh client: a registry that
 		 * failed may come back with another scheme or token realm. */

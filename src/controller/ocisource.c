@@ -151,6 +151,8 @@ void sl_ocirepo_revision_clear(struct sl_ocirepo_revision *rev)
 {
 	free(rev->tag);
 	free(rev->revision);
+	sl_buf_free(&rev->manifest);
+	free(rev->manifest_type);
 	memset(rev, 0, sizeof(*rev));
 }
 
@@ -209,8 +211,23 @@ static int pick_semver_tag(struct sl_registry *reg, const struct sl_ocirepo_spec
 	return r;
 }
 
+/* GET of the tag: its digest is the sha256 of the bytes, which are kept. */
+static int resolve_by_get(struct sl_registry *reg, const struct sl_ocirepo_spec *spec,
+                          struct sl_ocirepo_revision *rev, struct sl_error *err)
+{
+	sl_buf_init(&rev->manifest, SL_MAX_MANIFEST_BYTES);
+	int r = sl_registry_manifest_get(reg, spec->ref.repository, rev->tag, &rev->manifest,
+	                                 &rev->manifest_type, rev->digest, err);
+	/* The same words as the HEAD's: the condition must not depend on
+	 * which request found the tag missing. */
+	if (r == SL_ENOTFOUND)
+		sl_error_set(err, SL_ENOTFOUND, "%s:%s not found", spec->ref.repository, rev->tag);
+	return r;
+}
+
 int sl_ocirepo_resolve(struct sl_registry *reg, const struct sl_ocirepo_spec *spec,
-                       struct sl_ocirepo_revision *ret, struct sl_source_error *serr)
+                       enum sl_ocirepo_resolve_mode mode, struct sl_ocirepo_revision *ret,
+                       struct sl_source_error *serr)
 {
 	struct sl_ocirepo_revision rev = {0};
 	if (spec->digest) {
@@ -228,7 +245,9 @@ int sl_ocirepo_resolve(struct sl_registry *reg, const struct sl_ocirepo_spec *sp
 	if (r < 0)
 		return r;
 	struct sl_error err = {0};
-	if (sl_registry_manifest_head(reg, spec->ref.repository, rev.tag, rev.digest, &err) < 0) {
+	if (mode == SL_RESOLVE_GET ? resolve_by_get(reg, spec, &rev, &err) < 0
+	                           : sl_registry_manifest_head(reg, spec->ref.repository, rev.tag,
+	                                                       rev.digest, &err) < 0) {
 		r = fail(serr, SL_REASON_PULL_FAILED, false, err.code,
 		         "failed to determine artifact digest: %s", err.msg);
 		sl_ocirepo_revision_clear(&rev);
@@ -251,18 +270,28 @@ void sl_ocirepo_fetch_clear(struct sl_ocirepo_fetch *f)
 /* The image manifest at digest; an index is followed to its linux/amd64
  * child, as go-containerregistry's remote.Image does. */
 static int fetch_manifest(struct sl_registry *reg, const struct sl_ocirepo_spec *spec,
-                          const char *digest, struct sl_manifest *ret, struct sl_source_error *serr)
+                          const struct sl_ocirepo_revision *rev, struct sl_manifest *ret,
+                          struct sl_source_error *serr)
 {
 	char reference[SL_DIGEST_STR_LEN];
-	snprintf(reference, sizeof(reference), "%s", digest);
+	snprintf(reference, sizeof(reference), "%s", rev->digest);
 	for (int hops = 0; hops < 2; hops++) {
 		_cleanup_buf_ struct sl_buf body;
 		sl_buf_init(&body, SL_MAX_MANIFEST_BYTES);
 		_cleanup_free_ char *content_type = NULL;
 		char got[SL_DIGEST_STR_LEN];
 		struct sl_error err = {0};
-		if (sl_registry_manifest_get(reg, spec->ref.repository, reference, &body,
-		                             &content_type, got, &err) < 0)
+		/* Resolving may have fetched these very bytes already: their
+		 * sha256 is rev->digest. */
+		bool prefetched = hops == 0 && rev->manifest.data;
+		if (prefetched) {
+			if (sl_buf_append(&body, rev->manifest.data, rev->manifest.len) < 0)
+				return fail(serr, SL_REASON_PULL_FAILED, false, SL_ELIMIT,
+				            "failed to pull artifact from '%s': manifest too large",
+				            spec->url);
+			content_type = rev->manifest_type ? sl_strdup(rev->manifest_type) : NULL;
+		} else if (sl_registry_manifest_get(reg, spec->ref.repository, reference, &body,
+		                                    &content_type, got, &err) < 0)
 			return fail(serr, SL_REASON_PULL_FAILED, false, err.code,
 			            "failed to pull artifact from '%s': %s", spec->url, err.msg);
 		json_t *doc = json_loadb(body.data ? body.data : "", body.len, 0, NULL);
@@ -319,7 +348,7 @@ int sl_ocirepo_fetch_layer(struct sl_registry *reg, const struct sl_ocirepo_spec
                            struct sl_ocirepo_fetch *ret, struct sl_source_error *serr)
 {
 	struct sl_manifest m = {0};
-	int r = fetch_manifest(reg, spec, rev->digest, &m, serr);
+	int r = fetch_manifest(reg, spec, rev, &m, serr);
 	if (r < 0)
 		return r;
 	const struct sl_descriptor *layer = NULL;

@@ -63,13 +63,30 @@ struct sl_ocirepo_revision {
 	char *tag; /* the tag asked for or chosen by semver; NULL for a digest */
 	char digest[SL_DIGEST_STR_LEN]; /* manifest (or index) digest */
 	char *revision;                 /* "<tag>@sha256:<hex>" or "sha256:<hex>" */
+	/* The manifest's bytes when resolving fetched them whole (a tag
+	 * resolved with GET); fetching then does not ask for them again. */
+	struct sl_buf manifest;
+	char *manifest_type;
 };
 void sl_ocirepo_revision_clear(struct sl_ocirepo_revision *rev);
 
+/* How the tag is resolved. */
+enum sl_ocirepo_resolve_mode {
+	/* HEAD: one cheap request when the revision turns out unchanged,
+	 * the usual case at an interval. */
+	SL_RESOLVE_HEAD,
+	/* GET: for a caller that downloads whatever the tag names (nothing
+	 * stored yet), it saves the second manifest request. */
+	SL_RESOLVE_GET,
+};
+
 /* Resolves spec's reference: digest > semver (tags listed, semverFilter,
- * Flux's three-part versions) > tag > "latest". One HEAD for a tag. */
+ * Flux's three-part versions) > tag > "latest". One manifest request for a
+ * tag; the digest is the registry's either way (the sha256 of the bytes it
+ * serves). */
 int sl_ocirepo_resolve(struct sl_registry *reg, const struct sl_ocirepo_spec *spec,
-                       struct sl_ocirepo_revision *ret, struct sl_source_error *serr);
+                       enum sl_ocirepo_resolve_mode mode, struct sl_ocirepo_revision *ret,
+                       struct sl_source_error *serr);
 
 /* What was fetched. */
 struct sl_ocirepo_fetch {

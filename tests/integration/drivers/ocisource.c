@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 	struct sl_ocirepo_revision rev = {0};
 	struct sl_ocirepo_fetch fetched = {0};
 	int rc = 0;
-	if (sl_ocirepo_resolve(reg, &spec, &rev, &serr) < 0)
+	if (sl_ocirepo_resolve(reg, &spec, SL_RESOLVE_HEAD, &rev, &serr) < 0)
 		rc = report(&serr);
 	else if (sl_ocirepo_fetch(reg, &spec, &rev, argv[2], argc > 3 ? argv[3] : NULL, 0, &fetched,
 	                          &serr) < 0)
