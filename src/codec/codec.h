@@ -26,6 +26,9 @@ int sl_tgz_add_dir(struct sl_tgz_writer *w, const char *name, mode_t mode, struc
 /* Copies size bytes from src_fd; fails if the file changes size meanwhile. */
 int sl_tgz_add_file(struct sl_tgz_writer *w, const char *name, mode_t mode, int src_fd,
                     uint64_t size, struct sl_error *err);
+/* A regular file whose content is in memory. */
+int sl_tgz_add_bytes(struct sl_tgz_writer *w, const char *name, mode_t mode, const void *data,
+                     size_t len, struct sl_error *err);
 /* Writes the tar trailer and gzip footer. Returns the compressed size and
  * "sha256:<hex>" digest of everything written to fd. */
 int sl_tgz_finish(struct sl_tgz_writer *w, uint64_t *ret_size, char ret_digest[SL_DIGEST_STR_LEN],

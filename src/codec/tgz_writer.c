@@ -356,6 +356,17 @@ int sl_tgz_add_file(struct sl_tgz_writer *w, const char *name, mode_t mode, int 
 	return pad_to_block(w, size, err);
 }
 
+int sl_tgz_add_bytes(struct sl_tgz_writer *w, const char *name, mode_t mode, const void *data,
+                     size_t len, struct sl_error *err)
+{
+	int r = write_header(w, name, mode, len, '0', err);
+	if (r == 0 && len)
+		r = put(w, data, len, err);
+	if (r == 0)
+		r = pad_to_block(w, len, err);
+	return r;
+}
+
 int sl_tgz_finish(struct sl_tgz_writer *w, uint64_t *ret_size, char ret_digest[SL_DIGEST_STR_LEN],
                   struct sl_error *err)
 {

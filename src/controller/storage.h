@@ -154,10 +154,16 @@ struct sl_repack_opts {
 	struct sl_extract_limits limits; /* zero: no caps, as Flux */
 	sl_extract_warn_fn warn;         /* skipped symlinks; may be NULL */
 	void *userdata;
+	bool on_disk;        /* skip the in-memory path (tests compare the two) */
+	bool *ret_in_memory; /* may be NULL: set to whether the memory path made it */
 };
-/* extract, both halves: extracts the tar+gzip read from tgz_fd into a temp
- * directory (sl_tar_extract's rules), loads the ignore rules there and
- * archives it as <file>. */
+/* extract, both halves: the tar+gzip read from tgz_fd (a file: it may be
+ * read twice) becomes <file>, with sl_tar_extract's rules, the ignore rules
+ * found in it and Flux's archive order. A layer of plain files and
+ * directories of at most 8 MiB is read into memory and archived from
+ * there; any other is extracted into a temp directory and archived from
+ * the disk, which judges what is unusual (errors, warnings). The bytes are
+ * the same either way. */
 int sl_storage_repack(struct sl_storage_dir *d, const char *file, int tgz_fd,
                       const struct sl_repack_opts *opts, struct sl_artifact *ret,
                       struct sl_error *err);

@@ -985,6 +985,147 @@ static void repack_rejects_traversal_and_stores_nothing(void **state)
 	assert_string_equal(listing(*state), "data,src-bytes");
 }
 
+/* The in-memory repack against the disk one, on layers drawn at random
+ * from names that sort and match in tricky ways: the archives must be the
+ * same bytes, and plain layers must take the memory path. */
+static const char *const tricky_names[] = {
+    "a", "a.b", "a-b", "A", "_", "b", "\xc3\xa9", ".git", ".github", "x.png", "sub",
+    ".sourceignore", "deep", "z", "a b", ".flux.yaml",
+};
+static const char *const ignore_texts[] = {
+    "*.b\n", "!a.b\n", "sub/\n", "# comment\n\n/a\n", "deep/**/z\n!deep/z\n", "a b\n",
+};
+
+static uint32_t rng_next(uint32_t *state)
+{
+	*state = *state * 1664525u + 1013904223u;
+	return *state >> 8;
+}
+
+static void random_layer(uint32_t *rng, struct sl_buf *tar, bool *ret_plain)
+{
+	static const unsigned modes[] = {0644, 0755, 0744, 0600, 0700, 0611, 0640};
+	*ret_plain = true;
+	size_t n = 1 + rng_next(rng) % 14;
+	for (size_t i = 0; i < n; i++) {
+		char name[128] = "";
+		size_t depth = 1 + rng_next(rng) % 3;
+		for (size_t k = 0; k < depth; k++) {
+			const char *part =
+			    tricky_names[rng_next(rng) % SL_ARRAY_SIZE(tricky_names)];
+			/* A .sourceignore directory is an error on disk: keep it a file. */
+			if (k + 1 < depth && strcmp(part, ".sourceignore") == 0)
+				part = "sub";
+			size_t len = strlen(name);
+			snprintf(name + len, sizeof(name) - len, "%s%s%s",
+			         k == 0 && rng_next(rng) % 5 == 0 ? "./" : "", k ? "/" : "", part);
+		}
+		bool dir = rng_next(rng) % 4 == 0;
+		const char *leaf = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+		if (strcmp(leaf, ".sourceignore") == 0)
+			dir = false;
+		if (dir) {
+			strcat(name, "/");
+			tar_add(tar, name, '5', 0755, NULL, NULL);
+			continue;
+		}
+		const char *data = strcmp(leaf, ".sourceignore") == 0
+		                       ? ignore_texts[rng_next(rng) % SL_ARRAY_SIZE(ignore_texts)]
+		                       : (rng_next(rng) % 3 ? "kind: x\n" : NULL);
+		tar_add(tar, name, '0', modes[rng_next(rng) % SL_ARRAY_SIZE(modes)], data, NULL);
+	}
+	/* Names given twice, or as a file and a directory, make the disk
+	 * path judge: the caller learns it from ret_in_memory. */
+	(void)ret_plain;
+}
+
+static void repack_from_memory_matches_the_disk_bytes(void **state)
+{
+	_cleanup_(sl_storage_freep) struct sl_storage *s = new_storage(*state, ADV, 60000, 2);
+	_cleanup_(sl_storage_unlockp) struct sl_storage_dir *d = lock_podinfo(s);
+	setenv("TMPDIR", *state, 1);
+	uint32_t rng = 20261128;
+	unsigned in_memory_count = 0, both_failed = 0;
+	for (int round = 0; round < 300; round++) {
+		_cleanup_buf_ struct sl_buf tar;
+		sl_buf_init(&tar, 0);
+		bool plain;
+		random_layer(&rng, &tar, &plain);
+		int fd = layer_fd(*state, &tar);
+		tl_free_owned(); /* 300 rounds would overflow the owned list */
+		const char *spec_ignore = round % 3 == 0 ? "*.yaml\n!sub/**\n" : NULL;
+		bool in_memory = false;
+		struct sl_repack_opts disk_opts = {.ignore = spec_ignore, .on_disk = true};
+		struct sl_repack_opts mem_opts = {.ignore = spec_ignore, .ret_in_memory = &in_memory};
+		struct sl_artifact a = {0}, b = {0};
+		struct sl_error err_a = {0}, err_b = {0};
+		int ra = sl_storage_repack(d, FILE_A, fd, &disk_opts, &a, &err_a);
+		assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+		int rb = sl_storage_repack(d, FILE_B, fd, &mem_opts, &b, &err_b);
+		close(fd);
+		if (ra != rb)
+			fail_msg("round %d: disk %d (%s), memory %d (%s)", round, ra, err_a.msg, rb,
+			         err_b.msg);
+		if (ra < 0) {
+			/* Both failed: the memory path left it to the disk. */
+			assert_false(in_memory);
+			assert_string_equal(err_a.msg, err_b.msg);
+			both_failed++;
+		} else {
+			if (strcmp(a.digest, b.digest) != 0)
+				fail_msg("round %d: disk %s, memory %s", round, a.digest, b.digest);
+			in_memory_count += in_memory;
+		}
+		sl_artifact_clear(&a);
+		sl_artifact_clear(&b);
+	}
+	unsetenv("TMPDIR");
+	/* Most random layers are plain; the rest exercised the fallback. */
+	assert_true(in_memory_count > 150);
+	print_message("repack: %u of 300 from memory, %u failed on both paths\n", in_memory_count,
+	              both_failed);
+}
+
+static void repack_falls_back_to_disk_for_what_memory_does_not_model(void **state)
+{
+	_cleanup_(sl_storage_freep) struct sl_storage *s = new_storage(*state, ADV, 60000, 2);
+	_cleanup_(sl_storage_unlockp) struct sl_storage_dir *d = lock_podinfo(s);
+	setenv("TMPDIR", *state, 1);
+	static const struct {
+		const char *name;
+		char type;
+		unsigned mode;
+		bool in_memory;
+	} cases[] = {
+	    {"plain.yaml", '0', 0644, true},
+	    {"link", '2', 0777, false},         /* a symlink: the disk path warns */
+	    {"unreadable.yaml", '0', 0200, false}, /* the owner may not read it */
+	    {"group-exec.yaml", '0', 0611, true},
+	};
+	for (size_t i = 0; i < SL_ARRAY_SIZE(cases); i++) {
+		_cleanup_buf_ struct sl_buf tar;
+		sl_buf_init(&tar, 0);
+		tar_add(&tar, "base.yaml", '0', 0644, "kind: base\n", NULL);
+		tar_add(&tar, cases[i].name, cases[i].type, cases[i].mode,
+		        cases[i].type == '0' ? "kind: x\n" : NULL,
+		        cases[i].type == '2' ? "base.yaml" : NULL);
+		int fd = layer_fd(*state, &tar);
+		bool in_memory = true;
+		struct sl_repack_opts opts = {.ret_in_memory = &in_memory};
+		struct sl_artifact a = {0};
+		struct sl_error err = {0};
+		int r = sl_storage_repack(d, FILE_A, fd, &opts, &a, &err);
+		close(fd);
+		if (r < 0)
+			fail_msg("%s: %s", cases[i].name, err.msg);
+		if (in_memory != cases[i].in_memory)
+			fail_msg("%s: in memory %d, expected %d", cases[i].name, in_memory,
+			         cases[i].in_memory);
+		sl_artifact_clear(&a);
+	}
+	unsetenv("TMPDIR");
+}
+
 /* ---- HTTP, over plain sockets -------------------------------------------- */
 
 struct response {
@@ -1668,6 +1809,8 @@ int main(void)
 	    T(sourceignore_files_are_scoped_to_their_directory),
 	    T(repack_turns_a_layer_into_the_flux_artifact),
 	    T(repack_rejects_traversal_and_stores_nothing),
+	    T(repack_from_memory_matches_the_disk_bytes),
+	    T(repack_falls_back_to_disk_for_what_memory_does_not_model),
 	    T(http_serves_artifacts_as_flux_does),
 	    T(http_answers_404_and_405),
 	    T(http_refuses_traversal),
