@@ -163,8 +163,9 @@ static int get_secret(struct run *run, const char *name, json_t **ret, struct sl
 
 struct registry_auth {
 	struct sl_creds creds;
-	char *ca_file;                     /* a temp file holding certSecretRef's ca.crt */
-	char ca_digest[SL_DIGEST_STR_LEN]; /* of its content, "" without one */
+	char *ca_file;                      /* a temp file holding certSecretRef's ca.crt */
+	char *cert_pem, *key_pem;           /* certSecretRef's client certificate, or NULL */
+	char tls_digest[SL_DIGEST_STR_LEN]; /* of certSecretRef's content, "" without one */
 };
 
 static void registry_auth_clear(struct registry_auth *a)
@@ -173,6 +174,11 @@ static void registry_auth_clear(struct registry_auth *a)
 	if (a->ca_file) {
 		unlink(a->ca_file);
 		free(a->ca_file);
+	}
+	free(a->cert_pem);
+	if (a->key_pem) {
+		explicit_bzero(a->key_pem, strlen(a->key_pem));
+		free(a->key_pem);
 	}
 	memset(a, 0, sizeof(*a));
 }
@@ -205,7 +211,7 @@ static void registry_key(const struct sl_ocirepo_spec *spec, const struct regist
 	                       a->creds.password,
 	                       a->creds.identity_token,
 	                       a->creds.registry_token,
-	                       a->ca_digest,
+	                       a->tls_digest,
 	                       spec->insecure ? "insecure" : "secure"};
 	for (size_t i = 0; i < SL_ARRAY_SIZE(parts); i++) {
 		sl_buf_append(&b, parts[i] ? parts[i] : "", parts[i] ? strlen(parts[i]) : 0);
@@ -213,6 +219,93 @@ static void registry_key(const struct sl_ocirepo_spec *spec, const struct regist
 	}
 	sl_sha256_digest(b.data, b.len, out);
 	sl_buf_free(&b);
+}
+
+/* A certSecretRef value: the key, else its deprecated name (Flux reads
+ * certFile, keyFile and caFile as fallbacks). PEM is text: a NUL would cut
+ * it short where libcurl reads it, so it is refused. */
+static int tls_value(struct run *run, const struct sl_ocirepo_spec *spec, const json_t *secret,
+                     const char *key, const char *legacy, char **ret, size_t *ret_len,
+                     struct sl_source_error *serr)
+{
+	const char *name = obj_str(secret, "data", key) ? key : legacy;
+	*ret = secret_value(secret, name, ret_len);
+	if (!*ret && obj_str(secret, "data", name)) {
+		serr->reason = SL_REASON_AUTH_FAILED;
+		return sl_error_set(&serr->err, SL_EINVAL,
+		                    "failed to generate transport for '%s': secret '%s/%s': %s is "
+		                    "not base64",
+		                    spec->url, run->ns, spec->cert_secret_ref, name);
+	}
+	if (*ret && memchr(*ret, '\0', *ret_len)) {
+		serr->reason = SL_REASON_AUTH_FAILED;
+		return sl_error_set(&serr->err, SL_EINVAL,
+		                    "failed to generate transport for '%s': secret '%s/%s': %s is "
+		                    "not PEM",
+		                    spec->url, run->ns, spec->cert_secret_ref, name);
+	}
+	return 0;
+}
+
+/* certSecretRef (Flux's pkg/runtime/secrets): tls.crt and tls.key, both or
+ * neither, and/or ca.crt, which is added to the system trust store. */
+static int load_tls(struct run *run, const struct sl_ocirepo_spec *spec, const json_t *secret,
+                    struct registry_auth *a, struct sl_source_error *serr)
+{
+	size_t cert_len = 0, key_len = 0, ca_len = 0;
+	_cleanup_free_ char *cert = NULL, *ca = NULL;
+	char *key = NULL;
+	int r = tls_value(run, spec, secret, "tls.crt", "certFile", &cert, &cert_len, serr);
+	if (r == 0)
+		r = tls_value(run, spec, secret, "tls.key", "keyFile", &key, &key_len, serr);
+	if (r == 0)
+		r = tls_value(run, spec, secret, "ca.crt", "caFile", &ca, &ca_len, serr);
+	if (r == 0 && !cert != !key) {
+		serr->reason = SL_REASON_AUTH_FAILED;
+		r = sl_error_set(&serr->err, SL_EINVAL,
+		                 "failed to generate transport for '%s': secret '%s/%s' must hold "
+		                 "both tls.crt and tls.key, or neither",
+		                 spec->url, run->ns, spec->cert_secret_ref);
+	}
+	if (r == 0 && !cert && !ca) {
+		serr->reason = SL_REASON_AUTH_FAILED;
+		r = sl_error_set(&serr->err, SL_EINVAL,
+		                 "failed to generate transport for '%s': secret '%s/%s' has neither "
+		                 "ca.crt nor tls.crt and tls.key",
+		                 spec->url, run->ns, spec->cert_secret_ref);
+	}
+	if (r == 0 && ca) {
+		_cleanup_free_ char *path = sl_asprintf("%s/sluice-ca-XXXXXX", sl_tmpdir());
+		_cleanup_close_ int fd = mkostemp(path, O_CLOEXEC);
+		if (fd < 0 || write(fd, ca, ca_len) != (ssize_t)ca_len) {
+			serr->reason = SL_REASON_AUTH_FAILED;
+			if (fd >= 0)
+				unlink(path);
+			r = sl_error_errno(&serr->err, errno, SL_EIO, "writing the CA of '%s'",
+			                   spec->url);
+		} else {
+			a->ca_file = TAKE_PTR(path);
+		}
+	}
+	if (r == 0) {
+		/* What makes two clients' TLS the same, hashed with the rest of
+		 * the registry key (registry_key). */
+		struct sl_buf b;
+		sl_buf_init(&b, 0);
+		const char *parts[] = {cert ? cert : "", key ? key : "", ca ? ca : ""};
+		for (size_t i = 0; i < SL_ARRAY_SIZE(parts); i++)
+			sl_buf_append(&b, parts[i], strlen(parts[i]) + 1);
+		sl_sha256_digest(b.data, b.len, a->tls_digest);
+		explicit_bzero(b.data, b.len);
+		sl_buf_free(&b);
+		a->cert_pem = TAKE_PTR(cert);
+		a->key_pem = TAKE_PTR(key);
+	}
+	if (key) {
+		explicit_bzero(key, key_len);
+		free(key);
+	}
+	return r;
 }
 
 static int load_auth(struct run *run, const struct sl_ocirepo_spec *spec, struct registry_auth *a,
@@ -242,35 +335,9 @@ static int load_auth(struct run *run, const struct sl_ocirepo_spec *spec, struct
 		int r = get_secret(run, spec->cert_secret_ref, &secret, serr);
 		if (r < 0)
 			return r;
-		if (obj_str(secret, "data", "tls.crt") || obj_str(secret, "data", "tls.key")) {
-			serr->reason = SL_REASON_AUTH_FAILED;
-			return sl_error_set(
-			    &serr->err, SL_EUNSUPPORTED,
-			    "failed to generate transport for '%s': client certificates "
-			    "(tls.crt, tls.key) are not supported by sluice yet",
-			    spec->url);
-		}
-		size_t len = 0;
-		_cleanup_free_ char *ca = secret_value(secret, "ca.crt", &len);
-		if (!ca) {
-			serr->reason = SL_REASON_AUTH_FAILED;
-			return sl_error_set(
-			    &serr->err, SL_EINVAL,
-			    "failed to generate transport for '%s': secret '%s/%s' has "
-			    "no ca.crt",
-			    spec->url, run->ns, spec->cert_secret_ref);
-		}
-		_cleanup_free_ char *path = sl_asprintf("%s/sluice-ca-XXXXXX", sl_tmpdir());
-		_cleanup_close_ int fd = mkostemp(path, O_CLOEXEC);
-		if (fd < 0 || write(fd, ca, len) != (ssize_t)len) {
-			serr->reason = SL_REASON_AUTH_FAILED;
-			if (fd >= 0)
-				unlink(path);
-			return sl_error_errno(&serr->err, errno, SL_EIO, "writing the CA of '%s'",
-			                      spec->url);
-		}
-		a->ca_file = TAKE_PTR(path);
-		sl_sha256_digest(ca, len, a->ca_digest);
+		r = load_tls(run, spec, secret, a, serr);
+		if (r < 0)
+			return r;
 	}
 	return 0;
 }
@@ -452,6 +519,8 @@ static int registry_for(struct run *run, const struct sl_ocirepo_spec *spec,
 	    .creds = &auth.creds,
 	    .insecure = spec->insecure,
 	    .ca_file = auth.ca_file,
+	    .client_cert_pem = auth.cert_pem,
+	    .client_key_pem = auth.key_pem,
 	    .timeout_ms = timeout_ms,
 	    .user_agent = "flux/v2",
 	};

@@ -150,6 +150,10 @@ struct sl_registry_opts {
 	const struct sl_creds *creds; /* NULL or empty: anonymous */
 	bool insecure;                /* skip TLS verification, allow plain HTTP */
 	const char *ca_file;          /* PEM CA added to the system trust store */
+	/* A client certificate for registries that ask for one (mutual TLS):
+	 * PEM text, both or neither. Kept in memory only, never written out. */
+	const char *client_cert_pem;
+	const char *client_key_pem;
 	int64_t timeout_ms;           /* whole-command deadline; 0 = none */
 	const char *user_agent;
 	sl_progress_fn progress;

@@ -274,6 +274,17 @@ void reg_configure_handle(struct sl_registry *r, CURL *c, char errbuf[CURL_ERROR
 		curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, on_ssl_ctx);
 		curl_easy_setopt(c, CURLOPT_SSL_CTX_DATA, r->ca_file);
 	}
+	if (r->client_cert_pem && r->client_key_pem) {
+		/* Blobs, not files: the private key never touches the disk. */
+		struct curl_blob cert = {r->client_cert_pem, strlen(r->client_cert_pem),
+		                         CURL_BLOB_COPY};
+		struct curl_blob key = {r->client_key_pem, strlen(r->client_key_pem),
+		                        CURL_BLOB_COPY};
+		curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &cert);
+		curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+		curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
+		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+	}
 }
 
 char *reg_auth_header(struct sl_registry *r, const char *scope)
@@ -988,6 +999,11 @@ int sl_registry_new(const char *host, const struct sl_registry_opts *opts, struc
 	r->opts.creds = NULL;
 	r->ca_file = opts->ca_file ? sl_strdup(opts->ca_file) : NULL;
 	r->opts.ca_file = NULL;
+	if (opts->client_cert_pem && opts->client_key_pem) {
+		r->client_cert_pem = sl_strdup(opts->client_cert_pem);
+		r->client_key_pem = sl_strdup(opts->client_key_pem);
+	}
+	r->opts.client_cert_pem = r->opts.client_key_pem = NULL;
 	r->user_agent = sl_strdup(opts->user_agent ? opts->user_agent : "sluice/" SLUICE_VERSION);
 	r->opts.user_agent = NULL;
 	r->deadline_ms = opts->timeout_ms > 0 ? sl_now_ms() + opts->timeout_ms : 0;
@@ -1016,6 +1032,11 @@ void sl_registry_free(struct sl_registry *r)
 	free(r->host);
 	free(r->base_url);
 	free(r->ca_file);
+	free(r->client_cert_pem);
+	if (r->client_key_pem) {
+		explicit_bzero(r->client_key_pem, strlen(r->client_key_pem));
+		free(r->client_key_pem);
+	}
 	free(r->user_agent);
 	free(r);
 }

@@ -27,6 +27,7 @@ struct sl_registry {
 	struct sl_registry_opts opts;
 	struct sl_creds creds;
 	char *ca_file;
+	char *client_cert_pem, *client_key_pem;
 	char *user_agent;
 	int64_t deadline_ms; /* monotonic; 0 = none */
 	bool pinged;

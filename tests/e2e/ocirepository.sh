@@ -256,6 +256,54 @@ EOF
   "$root/scripts/registry" stop --clean "$OR_TMP/tls-registry" >/dev/null 2>&1 || true
 }
 
+or_cert_secret_ref_client_certificate_reaches_an_mtls_registry() {
+  local vars host ca cert key plain
+  vars=$("$root/scripts/registry" start mtls "$OR_TMP/mtls-registry") || fail "mTLS registry"
+  host=$(sed -n 's/^export REGISTRY_HOST=//p' <<<"$vars" | tr -d "'\"")
+  ca=$(sed -n 's/^export REGISTRY_CA=//p' <<<"$vars" | tr -d "'\"")
+  cert=$(sed -n 's/^export REGISTRY_CLIENT_CERT=//p' <<<"$vars" | tr -d "'\"")
+  key=$(sed -n 's/^export REGISTRY_CLIENT_KEY=//p' <<<"$vars" | tr -d "'\"")
+  # The artifact goes in through skopeo, which presents the client pair
+  # from the registry's cert dir.
+  plain=$REGISTRY_HOST # the plain registry the other tests use
+  skopeo copy --preserve-digests --src-tls-verify=false \
+    --dest-cert-dir "$OR_TMP/mtls-registry/certs.d" \
+    "docker://$plain/e2e/app:stable" "docker://$host/mtls/app:v1" >/dev/null 2>&1 || fail "copy to the mTLS registry"
+  kubectl create secret generic -n "$OR_NS" mtls-full --from-file=ca.crt="$ca" \
+    --from-file=tls.crt="$cert" --from-file=tls.key="$key" >/dev/null
+  kubectl create secret generic -n "$OR_NS" mtls-ca-only --from-file=ca.crt="$ca" >/dev/null
+  kubectl create secret generic -n "$OR_NS" mtls-half --from-file=ca.crt="$ca" \
+    --from-file=tls.crt="$cert" >/dev/null
+  kubectl apply -n "$OR_NS" -f - >/dev/null <<EOF
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: mtls
+spec:
+  interval: 1m
+  url: oci://$host/mtls/app
+  ref:
+    tag: v1
+  certSecretRef:
+    name: mtls-full
+EOF
+  or_wait_ready mtls
+  [ "$(or_get mtls '{.status.artifact.revision}')" = "v1@$(or_digest stable)" ] || fail "revision: $(or_get mtls '{.status.artifact.revision}')"
+  # Only the CA: the registry refuses the handshake.
+  kubectl patch -n "$OR_NS" ocirepository/mtls --type merge -p '{"spec":{"certSecretRef":{"name":"mtls-ca-only"}}}' >/dev/null
+  kubectl wait -n "$OR_NS" ocirepository/mtls --for=condition=Ready=False --timeout=30s >/dev/null \
+    || fail "reached the registry without a client certificate: $(or_get mtls '{.status.conditions}')"
+  # A certificate without its key: Flux's rule, both or neither.
+  kubectl patch -n "$OR_NS" ocirepository/mtls --type merge -p '{"spec":{"certSecretRef":{"name":"mtls-half"}}}' >/dev/null
+  wait_for 30 sh -c "kubectl get ocirepository -n $OR_NS mtls -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].message}' | grep -q 'must hold both tls.crt and tls.key'" \
+    || fail "half a pair: $(or_get mtls '{.status.conditions}')"
+  ! kubectl get events -n "$OR_NS" -o yaml | grep -q "PRIVATE KEY" || fail "the key reached an event"
+  ! or_get mtls '{.status}' | grep -q "PRIVATE KEY" || fail "the key reached the status"
+  ! ls "${TMPDIR:-/tmp}" | grep -q '^sluice-key' || fail "a key file was written"
+  kubectl delete -n "$OR_NS" ocirepository/mtls --wait=false >/dev/null
+  "$root/scripts/registry" stop --clean "$OR_TMP/mtls-registry" >/dev/null 2>&1 || true
+}
+
 or_metrics_expose_reconciles_and_the_queue() {
   local m="$OR_TMP/metrics.txt"
   # The queue figures are copied every 2 s: wait for a reconcile count.
@@ -436,6 +484,7 @@ run_test "ocirepository: a stopped registry makes Ready=False, and it recovers" 
 run_test "ocirepository: suspended objects are left alone" or_suspended_objects_are_left_alone
 run_test "ocirepository: a restarted controller re-uses stored artifacts" or_restart_reuses_stored_artifacts
 run_test "ocirepository: secretRef and certSecretRef reach a private TLS registry" or_secret_and_cert_refs_reach_a_private_tls_registry
+run_test "ocirepository: certSecretRef's client certificate reaches an mTLS registry" or_cert_secret_ref_client_certificate_reaches_an_mtls_registry
 run_test "ocirepository: /metrics has Flux's gotk_* and the work-queue figures" or_metrics_expose_reconciles_and_the_queue
 run_test "ocirepository: leader election: one candidate leads, a graceful stop hands over" or_leader_election_hands_over
 run_test "ocirepository: a layer extracting beyond --artifact-max-size is refused" or_oversized_layers_are_refused
