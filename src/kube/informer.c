@@ -109,20 +109,43 @@ static void set_rv(struct sl_kube_informer *inf, const char *rv)
 	inf->rv = sl_strdup(rv);
 }
 
+struct relist_pages {
+	struct kube_store *store;
+	struct kube_store_relist rl;
+};
+
+static void relist_pages_clear(struct relist_pages *rp)
+{
+	kube_store_relist_clear(&rp->rl);
+}
+
+static int relist_page(void *userdata, json_t *items, bool first, struct sl_error *err)
+{
+	(void)err;
+	struct relist_pages *rp = userdata;
+	if (first)
+		kube_store_relist_begin(&rp->rl);
+	kube_store_relist_add(rp->store, &rp->rl, items);
+	return 0;
+}
+
+/* Page by page into the relist's texts, so that the list's trees are never
+ * all alive at once; the cache only changes, in one swap, once the last
+ * page is in. A failed page leaves it as it was, for the next try. */
 static int relist(struct sl_kube_informer *inf, struct sl_kube *k, struct sl_error *err)
 {
 	struct sl_kube_list_opts lo = {
 	    .label_selector = inf->label_selector,
 	    .field_selector = inf->field_selector,
-	    .limit = inf->page_size,
+	    .limit = inf->page_size ? inf->page_size : SL_KUBE_INFORMER_PAGE_SIZE,
 	};
-	struct sl_kube_list l = {0};
-	int r = sl_kube_list(k, &inf->res, inf->ns, &lo, &l, err);
+	_cleanup_(relist_pages_clear) struct relist_pages rp = {.store = &inf->store};
+	_cleanup_free_ char *rv = NULL;
+	int r = sl_kube_list_pages(k, &inf->res, inf->ns, &lo, relist_page, &rp, &rv, err);
 	if (r < 0)
 		return r;
-	kube_store_replace(&inf->store, l.items, &inf->h);
-	set_rv(inf, l.resource_version);
-	sl_kube_list_clear(&l);
+	kube_store_relist_commit(&inf->store, &rp.rl, &inf->h);
+	set_rv(inf, rv);
 	atomic_fetch_add(&inf->lists, 1);
 	pthread_mutex_lock(&inf->mu);
 	inf->synced = true;

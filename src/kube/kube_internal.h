@@ -194,10 +194,29 @@ void kube_store_upsert(struct kube_store *s, json_t *obj,
 /* A DELETED event: remove, calling on_delete with obj when it was cached. */
 void kube_store_remove(struct kube_store *s, json_t *obj,
                        const struct sl_kube_informer_handlers *h);
-/* A relist: the store becomes items; on_add for new keys, on_update for
- * keys whose resourceVersion changed (list order), then on_delete for keys
- * that are gone, with their last cached state. */
-void kube_store_replace(struct kube_store *s, const json_t *items,
+/* A relist, built a page at a time so that no page's trees outlive it:
+ * the new cache and the keys to report, both as text, never as trees. */
+struct kube_store_relist {
+	json_t *fresh;   /* key → compact JSON text: the cache to be */
+	json_t *changed; /* keys new or with another resourceVersion, list order */
+};
+
+/* Starts a relist, or starts it over: drops whatever rl held. */
+void kube_store_relist_begin(struct kube_store_relist *rl);
+/* Drops rl (the store unchanged); for _cleanup_. */
+void kube_store_relist_clear(struct kube_store_relist *rl);
+/* One page of the list: its items are trimmed and frozen into rl, and
+ * compared with the cache, which does not change. items may be freed
+ * afterwards. */
+void kube_store_relist_add(struct kube_store *s, struct kube_store_relist *rl, json_t *items);
+/* The store becomes what rl holds, in one swap; then on_add for new keys,
+ * on_update for keys whose resourceVersion changed (list order), then
+ * on_delete for keys that are gone, with their last cached state. Each
+ * handler gets trees of its own, thawed for that call. rl is left empty. */
+void kube_store_relist_commit(struct kube_store *s, struct kube_store_relist *rl,
+                              const struct sl_kube_informer_handlers *h);
+/* begin, add and commit of a list in one piece (items are trimmed). */
+void kube_store_replace(struct kube_store *s, json_t *items,
                         const struct sl_kube_informer_handlers *h);
 /* A new tree of the cached object (caller decrefs), or NULL. */
 json_t *kube_store_get(struct kube_store *s, const char *key);

@@ -1,5 +1,6 @@
-/* The verbs of the REST API on objects: get, list (every page), create,
- * update, the patches, server-side apply and delete. */
+/* The verbs of the REST API on objects: get, list (every page at once, or
+ * a page at a time), create, update, the patches, server-side apply and
+ * delete. */
 #include <string.h>
 
 #include "kube/kube_internal.h"
@@ -64,12 +65,17 @@ void sl_kube_list_clear(struct sl_kube_list *l)
 }
 
 /* List items carry no apiVersion and kind for built-in types; the list
- * does ("ConfigMapList"). */
-static int append_items(json_t *items, json_t *page, const struct sl_kube_resource *res,
-                        struct sl_error *err)
+ * does ("ConfigMapList"). Sets them on the page's items, returned
+ * borrowed (an empty array when the page has none). */
+static int page_items(json_t *page, const struct sl_kube_resource *res, json_t **ret_items,
+                      struct sl_error *err)
 {
 	json_t *list_items = json_object_get(page, "items");
-	if (!json_is_array(list_items) && !json_is_null(list_items) && list_items)
+	if (!list_items || json_is_null(list_items)) {
+		list_items = json_array();
+		json_object_set_new(page, "items", list_items);
+	}
+	if (!json_is_array(list_items))
 		return sl_error_set(err, SL_EINVAL, "listing %s: items is not an array",
 		                    res->resource);
 	const char *api_version = json_string_value(json_object_get(page, "apiVersion"));
@@ -87,16 +93,18 @@ static int append_items(json_t *items, json_t *page, const struct sl_kube_resour
 			json_object_set_new(item, "apiVersion", json_string(api_version));
 		if (kind && !json_object_get(item, "kind"))
 			json_object_set_new(item, "kind", json_string(kind));
-		json_array_append(items, item);
 	}
+	*ret_items = list_items;
 	return 0;
 }
 
+/* One pass over the list, limit items a page (0: one page), each page
+ * freed once fn had it. *ret_expired tells a continue token that expired
+ * half-way from other failures. */
 static int list_pages(struct sl_kube *k, const struct sl_kube_resource *res, const char *ns,
-                      const struct sl_kube_list_opts *o, unsigned limit, bool *ret_expired,
-                      struct sl_kube_list *ret, struct sl_error *err)
+                      const struct sl_kube_list_opts *o, unsigned limit, sl_kube_list_page_fn fn,
+                      void *userdata, bool *ret_expired, char **ret_rv, struct sl_error *err)
 {
-	_cleanup_(json_decrefp) json_t *items = json_array();
 	_cleanup_free_ char *cont = NULL;
 	_cleanup_free_ char *rv = NULL;
 	*ret_expired = false;
@@ -122,7 +130,11 @@ static int list_pages(struct sl_kube *k, const struct sl_kube_resource *res, con
 			return sl_error_set(err, SL_EINVAL,
 			                    "listing %s: the answer is not an object",
 			                    res->resource);
-		r = append_items(items, page, res, err);
+		json_t *items = NULL;
+		r = page_items(page, res, &items, err);
+		if (r < 0)
+			return r;
+		r = fn(userdata, items, !cont, err);
 		if (r < 0)
 			return r;
 		const char *next = json_string_value(
@@ -134,8 +146,42 @@ static int list_pages(struct sl_kube *k, const struct sl_kube_resource *res, con
 		free(cont);
 		cont = next && *next ? sl_strdup(next) : NULL;
 	} while (cont);
-	ret->items = TAKE_PTR(items);
-	ret->resource_version = TAKE_PTR(rv);
+	*ret_rv = TAKE_PTR(rv);
+	return 0;
+}
+
+int sl_kube_list_pages(struct sl_kube *k, const struct sl_kube_resource *res, const char *ns,
+                       const struct sl_kube_list_opts *opts, sl_kube_list_page_fn fn,
+                       void *userdata, char **ret_rv, struct sl_error *err)
+{
+	static const struct sl_kube_list_opts none = {0};
+	const struct sl_kube_list_opts *o = opts ? opts : &none;
+	unsigned limit = o->limit ? o->limit : SL_KUBE_DEFAULT_PAGE_SIZE;
+	bool expired;
+	_cleanup_free_ char *rv = NULL;
+	int r = list_pages(k, res, ns, o, limit, fn, userdata, &expired, &rv, err);
+	/* The continue token outlived etcd's compaction: list everything in
+	 * one go, as client-go's pager falls back to. That one page holds
+	 * the whole list, but only in this rare case. */
+	if (r < 0 && expired) {
+		sl_log_debug("listing %s: continue token expired, listing without pages",
+		             res->resource);
+		r = list_pages(k, res, ns, o, 0, fn, userdata, &expired, &rv, err);
+	}
+	if (r < 0)
+		return r;
+	if (ret_rv)
+		*ret_rv = TAKE_PTR(rv);
+	return 0;
+}
+
+static int collect_page(void *userdata, json_t *items, bool first, struct sl_error *err)
+{
+	(void)err;
+	json_t *all = userdata;
+	if (first)
+		json_array_clear(all);
+	json_array_extend(all, items);
 	return 0;
 }
 
@@ -143,22 +189,12 @@ int sl_kube_list(struct sl_kube *k, const struct sl_kube_resource *res, const ch
                  const struct sl_kube_list_opts *opts, struct sl_kube_list *ret,
                  struct sl_error *err)
 {
-	static const struct sl_kube_list_opts none = {0};
-	const struct sl_kube_list_opts *o = opts ? opts : &none;
-	unsigned limit = o->limit ? o->limit : SL_KUBE_DEFAULT_PAGE_SIZE;
-	bool expired;
-	struct sl_kube_list l = {0};
-	int r = list_pages(k, res, ns, o, limit, &expired, &l, err);
-	/* The continue token outlived etcd's compaction: list everything in
-	 * one go, as client-go's pager falls back to. */
-	if (r < 0 && expired) {
-		sl_log_debug("listing %s: continue token expired, listing without pages",
-		             res->resource);
-		r = list_pages(k, res, ns, o, 0, &expired, &l, err);
-	}
+	_cleanup_(json_decrefp) json_t *items = json_array();
+	char *rv = NULL;
+	int r = sl_kube_list_pages(k, res, ns, opts, collect_page, items, &rv, err);
 	if (r < 0)
 		return r;
-	*ret = l;
+	*ret = (struct sl_kube_list){.items = TAKE_PTR(items), .resource_version = rv};
 	return 0;
 }
 

@@ -7,7 +7,9 @@
  * (the reconcilers copied the cached tree anyway). Handlers run
  * after the change is visible and outside the lock, so they may read the
  * cache. There is one writer, the informer's thread: what it read under the
- * read lock cannot change before it takes the write lock. */
+ * read lock cannot change before it takes the write lock. A relist is built
+ * a page at a time into texts and keys (struct kube_store_relist), so that
+ * a list's trees are never alive all at once, and swapped in whole. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -123,14 +125,34 @@ void kube_store_remove(struct kube_store *s, json_t *obj, const struct sl_kube_i
 		h->on_delete(h->userdata, obj);
 }
 
-void kube_store_replace(struct kube_store *s, const json_t *items,
-                        const struct sl_kube_informer_handlers *h)
+/* Whether a listed object differs from its cached text by
+ * resourceVersion. Equal texts cannot; others are thawed to compare. */
+static bool rv_changed(const json_t *old_text, const json_t *text, const json_t *obj)
 {
-	_cleanup_(json_decrefp) json_t *fresh = json_object();
-	/* Pairs of (old or null, new) to report, in list order. */
-	_cleanup_(json_decrefp) json_t *changes = json_array();
-	_cleanup_(json_decrefp) json_t *old_objects = NULL;
+	if (json_equal(old_text, text))
+		return false;
+	_cleanup_(json_decrefp) json_t *old = kube_store_thaw(old_text);
+	return strcmp(rv_of(old), rv_of(obj)) != 0;
+}
 
+void kube_store_relist_begin(struct kube_store_relist *rl)
+{
+	kube_store_relist_clear(rl);
+	rl->fresh = json_object();
+	rl->changed = json_array();
+}
+
+void kube_store_relist_clear(struct kube_store_relist *rl)
+{
+	json_decref(rl->fresh);
+	json_decref(rl->changed);
+	*rl = (struct kube_store_relist){0};
+}
+
+void kube_store_relist_add(struct kube_store *s, struct kube_store_relist *rl, json_t *items)
+{
+	/* The cache only changes on this (the informer's) thread: what the
+	 * pages are compared with stays the same from the first to the last. */
 	pthread_rwlock_rdlock(&s->lock);
 	size_t i;
 	json_t *obj;
@@ -139,44 +161,64 @@ void kube_store_replace(struct kube_store *s, const json_t *items,
 		if (!key)
 			continue;
 		trim_for_cache(obj);
+		json_t *text = freeze(obj);
+		json_object_set_new(rl->fresh, key, text);
 		json_t *old_text = json_object_get(s->objects, key);
-		json_object_set_new(fresh, key, freeze(obj));
-		if (!old_text) {
-			json_array_append_new(changes, json_pack("[n,O]", obj));
-			continue;
-		}
-		json_t *old = kube_store_thaw(old_text);
-		if (strcmp(rv_of(old), rv_of(obj)) != 0)
-			json_array_append_new(changes, json_pack("[o,O]", old, obj));
-		else
-			json_decref(old);
+		if (!old_text || rv_changed(old_text, text, obj))
+			json_array_append_new(rl->changed, json_string(key));
 	}
 	pthread_rwlock_unlock(&s->lock);
+}
+
+void kube_store_relist_commit(struct kube_store *s, struct kube_store_relist *rl,
+                              const struct sl_kube_informer_handlers *h)
+{
+	_cleanup_(json_decrefp) json_t *fresh = TAKE_PTR(rl->fresh);
+	_cleanup_(json_decrefp) json_t *changed = TAKE_PTR(rl->changed);
+	_cleanup_(json_decrefp) json_t *old_objects = NULL;
+	if (!fresh) /* never begun: a list without a page is an empty one */
+		fresh = json_object();
 
 	pthread_rwlock_wrlock(&s->lock);
 	old_objects = s->objects;
 	s->objects = json_incref(fresh);
 	pthread_rwlock_unlock(&s->lock);
 
-	json_t *pair;
-	json_array_foreach (changes, i, pair) {
-		json_t *old = json_array_get(pair, 0);
-		json_t *obj_new = json_array_get(pair, 1);
-		if (json_is_null(old)) {
-			if (h->on_add)
-				h->on_add(h->userdata, obj_new);
-		} else if (h->on_update) {
-			h->on_update(h->userdata, old, obj_new);
+	/* Both sides are texts from here on: one pair of trees at a time,
+	 * thawed for its handler call. */
+	size_t i;
+	json_t *k;
+	json_array_foreach (changed, i, k) {
+		const char *key = json_string_value(k);
+		json_t *old_text = json_object_get(old_objects, key);
+		if (!old_text && h->on_add) {
+			_cleanup_(json_decrefp) json_t *obj =
+			    kube_store_thaw(json_object_get(fresh, key));
+			h->on_add(h->userdata, obj);
+		} else if (old_text && h->on_update) {
+			_cleanup_(json_decrefp) json_t *old = kube_store_thaw(old_text);
+			_cleanup_(json_decrefp) json_t *obj =
+			    kube_store_thaw(json_object_get(fresh, key));
+			h->on_update(h->userdata, old, obj);
 		}
 	}
 	/* Whatever the cache held that the list does not: deleted while we
 	 * were not watching. */
 	const char *key;
-	json_object_foreach (old_objects, key, obj) {
+	json_t *text;
+	json_object_foreach (old_objects, key, text) {
 		if (!json_object_get(fresh, key) && h->on_delete) {
-			json_t *last = kube_store_thaw(obj);
+			_cleanup_(json_decrefp) json_t *last = kube_store_thaw(text);
 			h->on_delete(h->userdata, last);
-			json_decref(last);
 		}
 	}
+}
+
+void kube_store_replace(struct kube_store *s, json_t *items,
+                        const struct sl_kube_informer_handlers *h)
+{
+	_cleanup_(kube_store_relist_clear) struct kube_store_relist rl = {0};
+	kube_store_relist_begin(&rl);
+	kube_store_relist_add(s, &rl, items);
+	kube_store_relist_commit(s, &rl, h);
 }

@@ -1060,6 +1060,172 @@ static void informer_relist_diff_misses_nothing(void **state)
 	kube_store_destroy(&s);
 }
 
+/* The store after a relist of [keep@1, change@2, vanish@3, cluster-wide@4],
+ * with the handler log cleared. */
+static void store_with_first_list(struct kube_store *s, const struct sl_kube_informer_handlers *h,
+                                  struct handler_log *log)
+{
+	kube_store_init(s);
+	json_t *first = json_pack("[o,o,o,o]", obj("a", "keep", "1"), obj("a", "change", "2"),
+	                          obj("b", "vanish", "3"), obj(NULL, "cluster-wide", "4"));
+	kube_store_replace(s, first, h);
+	json_decref(first);
+	log->text[0] = '\0';
+}
+
+static const char *cached_rv(struct kube_store *s, const char *key, char buf[16])
+{
+	json_t *got = kube_store_get(s, key);
+	const char *rv =
+	    json_string_value(json_object_get(json_object_get(got, "metadata"), "resourceVersion"));
+	snprintf(buf, 16, "%s", rv ? rv : "-");
+	json_decref(got);
+	return buf;
+}
+
+static void informer_relist_by_pages_reports_as_one_list(void **state)
+{
+	(void)state;
+	struct handler_log log = {0};
+	struct sl_kube_informer_handlers h = {
+	    .on_add = on_add, .on_update = on_update, .on_delete = on_delete, .userdata = &log};
+	struct kube_store s;
+	store_with_first_list(&s, &h, &log);
+	char rv[16];
+
+	struct kube_store_relist rl = {0};
+	kube_store_relist_begin(&rl);
+	/* keep@1 comes back with its members in another order: the same
+	 * resourceVersion, so no update although the text differs. */
+	json_t *keep = json_pack("{s:{s:s, s:s, s:s}, s:s}", "metadata", "resourceVersion", "1",
+	                         "namespace", "a", "name", "keep", "kind", "ConfigMap");
+	json_t *page = json_pack("[o,o]", keep, obj("a", "change", "8"));
+	kube_store_relist_add(&s, &rl, page);
+	/* The relist keeps text, not the page's trees: the page can go. */
+	assert_int_equal(keep->refcount, 1);
+	assert_int_equal(page->refcount, 1);
+	json_decref(page);
+	/* Nothing is visible or reported before the last page is in. */
+	assert_string_equal(log.text, "");
+	assert_string_equal(cached_rv(&s, "a/change", rv), "2");
+	assert_string_equal(cached_rv(&s, "b/vanish", rv), "3");
+
+	page = json_pack("[o,o]", obj("c", "new", "9"), obj(NULL, "cluster-wide", "4"));
+	kube_store_relist_add(&s, &rl, page);
+	json_decref(page);
+	assert_string_equal(log.text, "");
+	assert_null(kube_store_get(&s, "c/new"));
+
+	kube_store_relist_commit(&s, &rl, &h);
+	assert_null(rl.fresh);
+	assert_null(rl.changed);
+	assert_string_equal(log.text, "update(from 2)  a/change@8;add c/new@9;delete b/vanish@3;");
+	assert_string_equal(cached_rv(&s, "a/change", rv), "8");
+	assert_string_equal(cached_rv(&s, "c/new", rv), "9");
+	assert_string_equal(cached_rv(&s, "a/keep", rv), "1");
+	assert_null(kube_store_get(&s, "b/vanish"));
+	assert_int_equal(json_object_size(s.objects), 4);
+	kube_store_relist_clear(&rl); /* after a commit: nothing left to drop */
+	kube_store_destroy(&s);
+}
+
+/* A list whose continue token expired starts over: the pages before are
+ * forgotten, as if they had never come. */
+static void informer_relist_started_over_forgets_earlier_pages(void **state)
+{
+	(void)state;
+	struct handler_log log = {0};
+	struct sl_kube_informer_handlers h = {
+	    .on_add = on_add, .on_update = on_update, .on_delete = on_delete, .userdata = &log};
+	struct kube_store s;
+	store_with_first_list(&s, &h, &log);
+
+	struct kube_store_relist rl = {0};
+	kube_store_relist_begin(&rl);
+	json_t *page = json_pack("[o,o]", obj("a", "keep", "1"), obj("d", "half-way", "10"));
+	kube_store_relist_add(&s, &rl, page);
+	json_decref(page);
+	kube_store_relist_begin(&rl);
+	json_t *all = json_pack("[o,o,o]", obj("a", "keep", "1"), obj("a", "change", "11"),
+	                        obj("b", "vanish", "3"));
+	kube_store_relist_add(&s, &rl, all);
+	json_decref(all);
+	kube_store_relist_commit(&s, &rl, &h);
+	assert_string_equal(log.text, "update(from 2)  a/change@11;delete cluster-wide@4;");
+	assert_null(kube_store_get(&s, "d/half-way"));
+	assert_int_equal(json_object_size(s.objects), 3);
+	kube_store_destroy(&s);
+}
+
+/* A relist that fails half-way is dropped: the cache stays as it was and
+ * nothing is reported. */
+static void informer_relist_dropped_half_way_changes_nothing(void **state)
+{
+	(void)state;
+	struct handler_log log = {0};
+	struct sl_kube_informer_handlers h = {
+	    .on_add = on_add, .on_update = on_update, .on_delete = on_delete, .userdata = &log};
+	struct kube_store s;
+	store_with_first_list(&s, &h, &log);
+	char rv[16];
+
+	struct kube_store_relist rl = {0};
+	kube_store_relist_begin(&rl);
+	json_t *page = json_pack("[o]", obj("a", "change", "12"));
+	kube_store_relist_add(&s, &rl, page);
+	json_decref(page);
+	kube_store_relist_clear(&rl);
+	assert_string_equal(log.text, "");
+	assert_string_equal(cached_rv(&s, "a/change", rv), "2");
+	assert_int_equal(json_object_size(s.objects), 4);
+	kube_store_destroy(&s);
+}
+
+/* Handlers get trees of their own, each thawed from the text the cache
+ * keeps: trimmed, and theirs to change without touching the cache. */
+static void check_trimmed_and_scribble(json_t *o)
+{
+	assert_null(json_object_get(json_object_get(o, "metadata"), "managedFields"));
+	json_object_set_new(json_object_get(o, "metadata"), "resourceVersion",
+	                    json_string("scribbled"));
+}
+
+static void on_add_scribble(void *userdata, json_t *o)
+{
+	(*(int *)userdata)++;
+	check_trimmed_and_scribble(o);
+}
+
+static void on_update_scribble(void *userdata, json_t *old_obj, json_t *new_obj)
+{
+	(*(int *)userdata)++;
+	check_trimmed_and_scribble(old_obj);
+	check_trimmed_and_scribble(new_obj);
+}
+
+static void informer_relist_handlers_get_their_own_trees(void **state)
+{
+	(void)state;
+	int calls = 0;
+	struct sl_kube_informer_handlers h = {
+	    .on_add = on_add_scribble, .on_update = on_update_scribble, .userdata = &calls};
+	struct kube_store s;
+	kube_store_init(&s);
+	char rv[16];
+	json_t *o = obj("a", "x", "1");
+	json_object_set_new(json_object_get(o, "metadata"), "managedFields",
+	                    json_pack("[{s:s}]", "manager", "kubectl"));
+	json_t *list = json_pack("[o]", o);
+	kube_store_replace(&s, list, &h);
+	json_decref(list);
+	list = json_pack("[o]", obj("a", "x", "2"));
+	kube_store_replace(&s, list, &h);
+	json_decref(list);
+	assert_int_equal(calls, 2);
+	assert_string_equal(cached_rv(&s, "a/x", rv), "2");
+	kube_store_destroy(&s);
+}
+
 /* ---- retries ------------------------------------------------------------------ */
 
 static void retries_depend_on_verb_and_failure(void **state)
@@ -1140,6 +1306,10 @@ int main(void)
 	    cmocka_unit_test(watch_stream_split_at_every_byte),
 	    cmocka_unit_test(watch_stream_failures),
 	    cmocka_unit_test(informer_relist_diff_misses_nothing),
+	    cmocka_unit_test(informer_relist_by_pages_reports_as_one_list),
+	    cmocka_unit_test(informer_relist_started_over_forgets_earlier_pages),
+	    cmocka_unit_test(informer_relist_dropped_half_way_changes_nothing),
+	    cmocka_unit_test(informer_relist_handlers_get_their_own_trees),
 	    cmocka_unit_test(retries_depend_on_verb_and_failure),
 	    cmocka_unit_test(backoff_doubles_with_jitter_and_honours_retry_after),
 	    cmocka_unit_test(micro_time_has_microseconds),
