@@ -509,7 +509,10 @@ int kube_perform(struct sl_kube *k, const struct kube_call *call, const json_t *
 			json_t *doc = NULL;
 			if (out.len) {
 				json_error_t jerr;
-				doc = json_loadb(out.data, out.len, 0, &jerr);
+				/* "\u0000" is valid JSON, and any user may put it in
+				 * an annotation: refusing it would stop a whole list
+				 * (and an informer) over one object. */
+				doc = json_loadb(out.data, out.len, JSON_ALLOW_NUL, &jerr);
 				if (!doc) {
 					_cleanup_free_ char *url = display_url(k, call->path);
 					return sl_error_set(err, SL_EINVAL,

@@ -54,7 +54,9 @@ static int deliver(struct kube_watch_parser *p, const char *line, size_t len, st
 	if (blank(line, len))
 		return 0;
 	json_error_t jerr;
-	_cleanup_(json_decrefp) json_t *ev = json_loadb(line, len, 0, &jerr);
+	/* JSON_ALLOW_NUL: one annotation holding "\u0000" must not stall the
+	 * stream for every object (see kube_perform). */
+	_cleanup_(json_decrefp) json_t *ev = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
 	if (!ev)
 		return sl_error_set(err, SL_EINVAL, "watch: malformed event: %s", jerr.text);
 	const char *type = json_string_value(json_object_get(ev, "type"));

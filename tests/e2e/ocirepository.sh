@@ -304,6 +304,19 @@ EOF
   "$root/scripts/registry" stop --clean "$OR_TMP/mtls-registry" >/dev/null 2>&1 || true
 }
 
+# "\u0000" is valid JSON and any user may write it into an annotation:
+# the informer once refused the whole list over it, and every object in
+# the cluster stopped reconciling.
+or_a_nul_in_an_annotation_stops_nothing() {
+  printf '{"apiVersion":"source.toolkit.fluxcd.io/v1","kind":"OCIRepository","metadata":{"name":"nul","annotations":{"x":"a\\u0000b"}},"spec":{"interval":"10m","url":"oci://%s/e2e/app","ref":{"tag":"stable"}}}' \
+    "$REGISTRY_HOST" | kubectl create -n "$OR_NS" -f - >/dev/null || fail "create the object"
+  or_wait_ready nul
+  kubectl annotate -n "$OR_NS" ocirepository/podinfo-stable --overwrite reconcile.fluxcd.io/requestedAt=nul-1 >/dev/null
+  wait_for 30 test "$(or_get podinfo-stable '{.status.lastHandledReconcileAt}')" = nul-1 \
+    || fail "the other objects stopped: $(tail -3 "$OR_TMP/controller.log")"
+  kubectl delete -n "$OR_NS" ocirepository/nul >/dev/null
+}
+
 or_metrics_expose_reconciles_and_the_queue() {
   local m="$OR_TMP/metrics.txt"
   # The queue figures are copied every 2 s: wait for a reconcile count.
@@ -485,6 +498,7 @@ run_test "ocirepository: suspended objects are left alone" or_suspended_objects_
 run_test "ocirepository: a restarted controller re-uses stored artifacts" or_restart_reuses_stored_artifacts
 run_test "ocirepository: secretRef and certSecretRef reach a private TLS registry" or_secret_and_cert_refs_reach_a_private_tls_registry
 run_test "ocirepository: certSecretRef's client certificate reaches an mTLS registry" or_cert_secret_ref_client_certificate_reaches_an_mtls_registry
+run_test "ocirepository: a NUL in an annotation stops no reconcile" or_a_nul_in_an_annotation_stops_nothing
 run_test "ocirepository: /metrics has Flux's gotk_* and the work-queue figures" or_metrics_expose_reconciles_and_the_queue
 run_test "ocirepository: leader election: one candidate leads, a graceful stop hands over" or_leader_election_hands_over
 run_test "ocirepository: a layer extracting beyond --artifact-max-size is refused" or_oversized_layers_are_refused
