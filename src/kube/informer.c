@@ -318,7 +318,7 @@ json_t *sl_kube_informer_snapshot(struct sl_kube_informer *inf)
 	/* Parsed outside the lock: the informer is not held up. */
 	size_t i;
 	json_array_foreach (texts, i, obj)
-		json_array_append_new(out, kube_store_thaw(obj));
+		json_array_append_new(out, kube_store_thaw(&inf->store, obj));
 	json_decref(texts);
 	return out;
 }

@@ -180,7 +180,12 @@ int kube_watch_parser_finish(struct kube_watch_parser *p, struct sl_error *err);
 
 struct kube_store {
 	pthread_rwlock_t lock;
-	json_t *objects; /* key → the object's compact JSON text (a string) */
+	json_t *objects; /* key → the object's frozen compact JSON (a string) */
+	/* The first object's text: the preset dictionary every frozen text
+	 * is deflated against. Set once, before any text that needs it is
+	 * stored, and never changed. */
+	char *dict;
+	size_t dict_len;
 };
 
 void kube_store_init(struct kube_store *s);
@@ -220,8 +225,8 @@ void kube_store_replace(struct kube_store *s, json_t *items,
                         const struct sl_kube_informer_handlers *h);
 /* A new tree of the cached object (caller decrefs), or NULL. */
 json_t *kube_store_get(struct kube_store *s, const char *key);
-/* The tree of a cached text (store.objects' values). */
-json_t *kube_store_thaw(const json_t *text);
+/* The tree of a frozen text (store.objects' values). */
+json_t *kube_store_thaw(const struct kube_store *s, const json_t *text);
 
 /* ---- time (event.c) ----------------------------------------------------- */
 

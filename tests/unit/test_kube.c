@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -1181,6 +1182,74 @@ static void informer_relist_dropped_half_way_changes_nothing(void **state)
 	kube_store_destroy(&s);
 }
 
+/* The cache keeps objects frozen (deflated against the first one): every
+ * object comes back exactly, whatever its size or likeness to the first,
+ * and objects of one kind take a fraction of their text. */
+static void store_freezes_objects_and_thaws_them_exactly(void **state)
+{
+	(void)state;
+	struct sl_kube_informer_handlers h = {0};
+	struct kube_store s;
+	kube_store_init(&s);
+	char name[32], rv[16];
+	size_t text_bytes = 0;
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "app-%03d", i);
+		snprintf(rv, sizeof(rv), "%d", 1000 + i);
+		json_t *o = obj("ns", name, rv);
+		json_object_set_new(o, "spec",
+		                    json_pack("{s:s, s:s, s:{s:s}}", "interval", "10m", "url",
+		                              "oci://registry.example.com/team/app", "ref", "tag",
+		                              name));
+		text_bytes += json_dumpb(o, NULL, 0, JSON_COMPACT);
+		kube_store_upsert(&s, o, &h);
+		json_decref(o);
+	}
+	/* Unlike the dictionary: empty, and larger than its window, with
+	 * bytes that do not compress and a NUL in a string. */
+	json_t *big = obj("ns", "big", "7");
+	json_t *data = json_object();
+	unsigned seed = 42;
+	for (int i = 0; i < 3000; i++) {
+		char key[16], value[40];
+		snprintf(key, sizeof(key), "k%d", i);
+		snprintf(value, sizeof(value), "%08x%08x", (unsigned)rand_r(&seed),
+		         (unsigned)rand_r(&seed));
+		json_object_set_new(data, key, json_string(value));
+	}
+	json_object_set_new(data, "nul", json_stringn("a\0b", 3));
+	json_object_set_new(big, "data", data);
+	kube_store_upsert(&s, big, &h);
+	json_t *empty = json_pack("{s:{s:s}}", "metadata", "name", "empty");
+	kube_store_upsert(&s, empty, &h);
+
+	json_t *got = kube_store_get(&s, "ns/big");
+	assert_true(json_equal(got, big));
+	json_decref(got);
+	got = kube_store_get(&s, "empty");
+	assert_true(json_equal(got, empty));
+	json_decref(got);
+	got = kube_store_get(&s, "ns/app-123");
+	assert_string_equal(json_string_value(json_object_get(json_object_get(got, "spec"), "url")),
+	                    "oci://registry.example.com/team/app");
+	assert_string_equal(json_string_value(json_object_get(
+	                        json_object_get(got, "metadata"), "resourceVersion")),
+	                    "1123");
+	json_decref(got);
+	json_decref(big);
+	json_decref(empty);
+
+	size_t frozen_bytes = 0;
+	for (int i = 0; i < 200; i++) {
+		snprintf(name, sizeof(name), "ns/app-%03d", i);
+		frozen_bytes += json_string_length(json_object_get(s.objects, name));
+	}
+	print_message("store: 200 objects, %zu bytes of text, %zu frozen\n", text_bytes,
+	              frozen_bytes);
+	assert_true(frozen_bytes * 3 < text_bytes);
+	kube_store_destroy(&s);
+}
+
 /* Handlers get trees of their own, each thawed from the text the cache
  * keeps: trimmed, and theirs to change without touching the cache. */
 static void check_trimmed_and_scribble(json_t *o)
@@ -1310,6 +1379,7 @@ int main(void)
 	    cmocka_unit_test(informer_relist_started_over_forgets_earlier_pages),
 	    cmocka_unit_test(informer_relist_dropped_half_way_changes_nothing),
 	    cmocka_unit_test(informer_relist_handlers_get_their_own_trees),
+	    cmocka_unit_test(store_freezes_objects_and_thaws_them_exactly),
 	    cmocka_unit_test(retries_depend_on_verb_and_failure),
 	    cmocka_unit_test(backoff_doubles_with_jitter_and_honours_retry_after),
 	    cmocka_unit_test(micro_time_has_microseconds),
