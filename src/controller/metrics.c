@@ -201,19 +201,6 @@ int sl_metrics_histogram(struct sl_metrics *m, const char *name, const char *hel
 	return add_family(m, HISTOGRAM, name, help, labels, n_labels, bounds, n_bounds, ret, err);
 }
 
-void sl_metrics_exponential_buckets_range(double min, double max, size_t count, double *out)
-{
-	if (count == 0)
-		return;
-	if (count == 1) {
-		out[0] = min;
-		return;
-	}
-	double factor = pow(max / min, 1.0 / (double)(count - 1));
-	for (size_t i = 0; i < count; i++)
-		out[i] = min * pow(factor, (double)i);
-}
-
 /* ---- series ------------------------------------------------------------- */
 
 static uint64_t hash_values(const struct sl_metric *f, const char *const *values)
@@ -523,9 +510,18 @@ int sl_gotk_metrics_register(struct sl_metrics *m, struct sl_gotk_metrics *ret,
 {
 	static const char *const object[] = {"kind", "name", "namespace"};
 	static const char *const condition[] = {"kind", "name", "namespace", "type", "status"};
-	double buckets[10];
-	/* "10 count buckets between 1ms - 1hour", in Flux's own words. */
-	sl_metrics_exponential_buckets_range(10e-3, 1800, SL_ARRAY_SIZE(buckets), buckets);
+	/* "10 count buckets between 1ms - 1hour", in Flux's own words:
+	 * prometheus.ExponentialBucketsRange(10e-3, 1800, 10), that is
+	 * 10e-3 * f^i with f = (1800 / 10e-3)^(1/9), written out bit for bit
+	 * as glibc's pow computes them. Constants, because pow was sluice's
+	 * only use of libm, and loading libm costs every process 0.5 MiB of
+	 * RSS (its IFUNC resolvers run at load time). */
+	static const double buckets[10] = {
+	    0x1.47ae147ae147bp-7, 0x1.3a46440e1f215p-5, 0x1.2d6ad93ed2141p-3,
+	    0x1.211615aa1502cp-1, 0x1.15427714769ebp+1, 0x1.09eab4f3f9ee3p+3,
+	    0x1.fe137c27b9a9cp+4, 0x1.e9356ca22d641p+6, 0x1.d531e8dd18613p+8,
+	    0x1.c1ffffffffff8p+10,
+	};
 	struct sl_gotk_metrics g = {0};
 	int r = sl_metrics_gauge(
 	    m, "gotk_reconcile_condition",

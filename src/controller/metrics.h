@@ -59,10 +59,6 @@ size_t sl_metric_delete(struct sl_metric *f, const char *const *values);
 /* Appends the whole registry in the text format. */
 int sl_metrics_render(struct sl_metrics *m, struct sl_buf *out);
 
-/* Prometheus' ExponentialBucketsRange: count bounds from min to max, each
- * a constant factor above the previous. */
-void sl_metrics_exponential_buckets_range(double min, double max, size_t count, double *out);
-
 /* ---- Flux's controller metrics ----------------------------------------- */
 
 struct sl_gotk_metrics {

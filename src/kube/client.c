@@ -288,6 +288,10 @@ static void configure(struct sl_kube *k, CURL *c, struct response_headers *h)
 	curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, 15L);
 	/* The API server never redirects a client; credentials stay put. */
 	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	/* Bodies sent here are objects and patches of a few KiB: libcurl's
+	 * 64 KiB upload buffer, kept by every handle (one per worker),
+	 * would be mostly air. 16 KiB is its minimum. */
+	curl_easy_setopt(c, CURLOPT_UPLOAD_BUFFERSIZE, 16384L);
 	configure_tls(k, c);
 	if (k->cfg->proxy_url)
 		curl_easy_setopt(c, CURLOPT_PROXY, k->cfg->proxy_url);
