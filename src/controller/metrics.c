@@ -10,14 +10,18 @@
 
 enum family_type { COUNTER, GAUGE, HISTOGRAM };
 
+/* One allocation per series: the struct, its label values' pointers, the
+ * histogram's buckets and the values' text. Flux's per-object families
+ * make four series an object; as seven allocations each they were the
+ * controller's largest per-object cost after the cache. */
 struct series {
 	struct series *next;
 	uint64_t hash;
-	char **values;
 	double value;      /* counter, gauge */
 	double sum;        /* histogram */
 	uint64_t count;    /* histogram */
-	uint64_t *buckets; /* histogram, per bound, not cumulative */
+	uint64_t *buckets; /* histogram, per bound, not cumulative; in the block */
+	char *values[];    /* n_labels, pointing into the block */
 };
 
 struct sl_metric {
@@ -48,12 +52,8 @@ struct sl_metrics *sl_metrics_new(void)
 	return m;
 }
 
-static void series_free(struct series *s, size_t n_labels)
+static void series_free(struct series *s)
 {
-	for (size_t i = 0; i < n_labels; i++)
-		free(s->values[i]);
-	free(s->values);
-	free(s->buckets);
 	free(s);
 }
 
@@ -62,7 +62,7 @@ static void family_free(struct sl_metric *f)
 	for (size_t i = 0; i < f->table_size; i++)
 		for (struct series *s = f->table[i], *next; s; s = next) {
 			next = s->next;
-			series_free(s, f->n_labels);
+			series_free(s);
 		}
 	for (size_t i = 0; i < f->n_labels; i++)
 		free(f->labels[i]);
@@ -247,13 +247,23 @@ static struct series *lookup(struct sl_metric *f, const char *const *values)
 			return s;
 	if (f->n_series >= f->table_size)
 		grow(f);
-	struct series *s = sl_xcalloc(1, sizeof(*s));
-	s->hash = h;
-	s->values = sl_xcalloc(f->n_labels ? f->n_labels : 1, sizeof(char *));
+	size_t head = sizeof(struct series) + f->n_labels * sizeof(char *);
+	size_t n_buckets = f->type == HISTOGRAM ? f->n_bounds : 0;
+	size_t size = head + n_buckets * sizeof(uint64_t);
 	for (size_t i = 0; i < f->n_labels; i++)
-		s->values[i] = sl_strdup(values[i] ? values[i] : "");
-	if (f->type == HISTOGRAM)
-		s->buckets = sl_xcalloc(f->n_bounds ? f->n_bounds : 1, sizeof(uint64_t));
+		size += strlen(values[i] ? values[i] : "") + 1;
+	struct series *s = sl_xcalloc(1, size);
+	s->hash = h;
+	/* head is a multiple of 8 (the struct is, and so are pointers). */
+	s->buckets = n_buckets ? (uint64_t *)((char *)s + head) : NULL;
+	char *text = (char *)s + head + n_buckets * sizeof(uint64_t);
+	for (size_t i = 0; i < f->n_labels; i++) {
+		const char *v = values[i] ? values[i] : "";
+		size_t len = strlen(v) + 1;
+		memcpy(text, v, len);
+		s->values[i] = text;
+		text += len;
+	}
 	size_t slot = h & (f->table_size - 1);
 	s->next = f->table[slot];
 	f->table[slot] = s;
@@ -311,7 +321,7 @@ size_t sl_metric_delete(struct sl_metric *f, const char *const *values)
 				continue;
 			}
 			*pp = s->next;
-			series_free(s, f->n_labels);
+			series_free(s);
 			f->n_series--;
 			n++;
 		}
