@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "base/base.h"
 
@@ -42,6 +44,32 @@ static inline char *fuzz_cstr(const uint8_t *data, size_t size)
 		memcpy(s, data, size);
 	s[size] = '\0';
 	return s;
+}
+
+/* Puts a tarball input into fd (truncated first) and rewinds it. Inputs
+ * that are not gzip are raw tar streams, compressed here, so the fuzzer
+ * mutates tar headers directly instead of breaking deflate streams. */
+static inline void fuzz_write_tar_input(int fd, const uint8_t *data, size_t size)
+{
+	FUZZ_CHECK(ftruncate(fd, 0) == 0);
+	if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+		FUZZ_CHECK(pwrite(fd, data, size, 0) == (ssize_t)size);
+	} else {
+		z_stream z = {0};
+		FUZZ_CHECK(deflateInit2(&z, 1, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+		size_t cap = deflateBound(&z, (uLong)size);
+		unsigned char *out = sl_xmalloc(cap);
+		z.next_in = (Bytef *)data;
+		z.avail_in = (uInt)size;
+		z.next_out = out;
+		z.avail_out = (uInt)cap;
+		FUZZ_CHECK(deflate(&z, Z_FINISH) == Z_STREAM_END);
+		size_t n = cap - z.avail_out;
+		deflateEnd(&z);
+		FUZZ_CHECK(pwrite(fd, out, n, 0) == (ssize_t)n);
+		free(out);
+	}
+	FUZZ_CHECK(lseek(fd, 0, SEEK_SET) == 0);
 }
 
 #endif

@@ -104,36 +104,11 @@ static uint64_t check_tree(int dir_fd, int depth)
 	return total;
 }
 
-/* Inputs that are not gzip are raw tar streams: compress them here, so the
- * fuzzer mutates tar headers directly instead of breaking deflate streams. */
-static void write_input(const uint8_t *data, size_t size)
-{
-	FUZZ_CHECK(ftruncate(input_fd, 0) == 0);
-	if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
-		FUZZ_CHECK(pwrite(input_fd, data, size, 0) == (ssize_t)size);
-	} else {
-		z_stream z = {0};
-		FUZZ_CHECK(deflateInit2(&z, 1, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-		size_t cap = deflateBound(&z, (uLong)size);
-		unsigned char *out = sl_xmalloc(cap);
-		z.next_in = (Bytef *)data;
-		z.avail_in = (uInt)size;
-		z.next_out = out;
-		z.avail_out = (uInt)cap;
-		FUZZ_CHECK(deflate(&z, Z_FINISH) == Z_STREAM_END);
-		size_t n = cap - z.avail_out;
-		deflateEnd(&z);
-		FUZZ_CHECK(pwrite(input_fd, out, n, 0) == (ssize_t)n);
-		free(out);
-	}
-	FUZZ_CHECK(lseek(input_fd, 0, SEEK_SET) == 0);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > 4 * 1024 * 1024)
 		return 0;
-	write_input(data, size);
+	fuzz_write_tar_input(input_fd, data, size);
 
 	_cleanup_free_ char *dir = sl_asprintf("%s/in-XXXXXX", base_dir);
 	FUZZ_CHECK(mkdtemp(dir) != NULL);

@@ -3,8 +3,7 @@
  * layer to the disk or make the very bytes the disk makes; the two must
  * agree on success or failure too.
  *
- * Inputs that are not gzip are raw tar streams, compressed here (as in
- * fuzz_extract), so the fuzzer mutates tar headers directly. */
+ * Inputs go in as fuzz_extract's do (fuzz_write_tar_input). */
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -55,34 +54,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static void write_input(const uint8_t *data, size_t size)
-{
-	FUZZ_CHECK(ftruncate(input_fd, 0) == 0);
-	if (size >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
-		FUZZ_CHECK(pwrite(input_fd, data, size, 0) == (ssize_t)size);
-	} else {
-		z_stream z = {0};
-		FUZZ_CHECK(deflateInit2(&z, 1, Z_DEFLATED, 16 + 15, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-		size_t cap = deflateBound(&z, (uLong)size);
-		unsigned char *out = sl_xmalloc(cap);
-		z.next_in = (Bytef *)data;
-		z.avail_in = (uInt)size;
-		z.next_out = out;
-		z.avail_out = (uInt)cap;
-		FUZZ_CHECK(deflate(&z, Z_FINISH) == Z_STREAM_END);
-		size_t n = cap - z.avail_out;
-		deflateEnd(&z);
-		FUZZ_CHECK(pwrite(input_fd, out, n, 0) == (ssize_t)n);
-		free(out);
-	}
-	FUZZ_CHECK(lseek(input_fd, 0, SEEK_SET) == 0);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size > 2 * 1024 * 1024)
 		return 0;
-	write_input(data, size);
+	fuzz_write_tar_input(input_fd, data, size);
 	const char *spec_ignore = size && data[size - 1] & 1 ? "*.yaml\n!keep/**\n" : NULL;
 	struct sl_repack_opts disk = {
 	    .ignore = spec_ignore,
