@@ -1074,6 +1074,22 @@ static void store_with_first_list(struct kube_store *s, const struct sl_kube_inf
 	log->text[0] = '\0';
 }
 
+/* The three relist tests' start: a store after a first list of four
+ * objects, with handlers that log what they are told. */
+struct relist_fixture {
+	struct handler_log log;
+	struct sl_kube_informer_handlers h;
+	struct kube_store s;
+};
+
+static void relist_fixture_init(struct relist_fixture *f)
+{
+	*f = (struct relist_fixture){
+	    .h = {.on_add = on_add, .on_update = on_update, .on_delete = on_delete,
+	          .userdata = &f->log}};
+	store_with_first_list(&f->s, &f->h, &f->log);
+}
+
 static const char *cached_rv(struct kube_store *s, const char *key, char buf[16])
 {
 	json_t *got = kube_store_get(s, key);
@@ -1087,11 +1103,9 @@ static const char *cached_rv(struct kube_store *s, const char *key, char buf[16]
 static void informer_relist_by_pages_reports_as_one_list(void **state)
 {
 	(void)state;
-	struct handler_log log = {0};
-	struct sl_kube_informer_handlers h = {
-	    .on_add = on_add, .on_update = on_update, .on_delete = on_delete, .userdata = &log};
-	struct kube_store s;
-	store_with_first_list(&s, &h, &log);
+	struct relist_fixture f;
+	relist_fixture_init(&f);
+	struct kube_store *s = &f.s;
 	char rv[16];
 
 	struct kube_store_relist rl = {0};
@@ -1101,33 +1115,33 @@ static void informer_relist_by_pages_reports_as_one_list(void **state)
 	json_t *keep = json_pack("{s:{s:s, s:s, s:s}, s:s}", "metadata", "resourceVersion", "1",
 	                         "namespace", "a", "name", "keep", "kind", "ConfigMap");
 	json_t *page = json_pack("[o,o]", keep, obj("a", "change", "8"));
-	kube_store_relist_add(&s, &rl, page);
+	kube_store_relist_add(s, &rl, page);
 	/* The relist keeps text, not the page's trees: the page can go. */
 	assert_int_equal(keep->refcount, 1);
 	assert_int_equal(page->refcount, 1);
 	json_decref(page);
 	/* Nothing is visible or reported before the last page is in. */
-	assert_string_equal(log.text, "");
-	assert_string_equal(cached_rv(&s, "a/change", rv), "2");
-	assert_string_equal(cached_rv(&s, "b/vanish", rv), "3");
+	assert_string_equal(f.log.text, "");
+	assert_string_equal(cached_rv(s, "a/change", rv), "2");
+	assert_string_equal(cached_rv(s, "b/vanish", rv), "3");
 
 	page = json_pack("[o,o]", obj("c", "new", "9"), obj(NULL, "cluster-wide", "4"));
-	kube_store_relist_add(&s, &rl, page);
+	kube_store_relist_add(s, &rl, page);
 	json_decref(page);
-	assert_string_equal(log.text, "");
-	assert_null(kube_store_get(&s, "c/new"));
+	assert_string_equal(f.log.text, "");
+	assert_null(kube_store_get(s, "c/new"));
 
-	kube_store_relist_commit(&s, &rl, &h);
+	kube_store_relist_commit(s, &rl, &f.h);
 	assert_null(rl.fresh);
 	assert_null(rl.changed);
-	assert_string_equal(log.text, "update(from 2)  a/change@8;add c/new@9;delete b/vanish@3;");
-	assert_string_equal(cached_rv(&s, "a/change", rv), "8");
-	assert_string_equal(cached_rv(&s, "c/new", rv), "9");
-	assert_string_equal(cached_rv(&s, "a/keep", rv), "1");
-	assert_null(kube_store_get(&s, "b/vanish"));
-	assert_int_equal(json_object_size(s.objects), 4);
+	assert_string_equal(f.log.text, "update(from 2)  a/change@8;add c/new@9;delete b/vanish@3;");
+	assert_string_equal(cached_rv(s, "a/change", rv), "8");
+	assert_string_equal(cached_rv(s, "c/new", rv), "9");
+	assert_string_equal(cached_rv(s, "a/keep", rv), "1");
+	assert_null(kube_store_get(s, "b/vanish"));
+	assert_int_equal(json_object_size(s->objects), 4);
 	kube_store_relist_clear(&rl); /* after a commit: nothing left to drop */
-	kube_store_destroy(&s);
+	kube_store_destroy(s);
 }
 
 /* A list whose continue token expired starts over: the pages before are
@@ -1135,27 +1149,25 @@ static void informer_relist_by_pages_reports_as_one_list(void **state)
 static void informer_relist_started_over_forgets_earlier_pages(void **state)
 {
 	(void)state;
-	struct handler_log log = {0};
-	struct sl_kube_informer_handlers h = {
-	    .on_add = on_add, .on_update = on_update, .on_delete = on_delete, .userdata = &log};
-	struct kube_store s;
-	store_with_first_list(&s, &h, &log);
+	struct relist_fixture f;
+	relist_fixture_init(&f);
+	struct kube_store *s = &f.s;
 
 	struct kube_store_relist rl = {0};
 	kube_store_relist_begin(&rl);
 	json_t *page = json_pack("[o,o]", obj("a", "keep", "1"), obj("d", "half-way", "10"));
-	kube_store_relist_add(&s, &rl, page);
+	kube_store_relist_add(s, &rl, page);
 	json_decref(page);
 	kube_store_relist_begin(&rl);
 	json_t *all = json_pack("[o,o,o]", obj("a", "keep", "1"), obj("a", "change", "11"),
 	                        obj("b", "vanish", "3"));
-	kube_store_relist_add(&s, &rl, all);
+	kube_store_relist_add(s, &rl, all);
 	json_decref(all);
-	kube_store_relist_commit(&s, &rl, &h);
-	assert_string_equal(log.text, "update(from 2)  a/change@11;delete cluster-wide@4;");
-	assert_null(kube_store_get(&s, "d/half-way"));
-	assert_int_equal(json_object_size(s.objects), 3);
-	kube_store_destroy(&s);
+	kube_store_relist_commit(s, &rl, &f.h);
+	assert_string_equal(f.log.text, "update(from 2)  a/change@11;delete cluster-wide@4;");
+	assert_null(kube_store_get(s, "d/half-way"));
+	assert_int_equal(json_object_size(s->objects), 3);
+	kube_store_destroy(s);
 }
 
 /* A relist that fails half-way is dropped: the cache stays as it was and
@@ -1163,23 +1175,21 @@ static void informer_relist_started_over_forgets_earlier_pages(void **state)
 static void informer_relist_dropped_half_way_changes_nothing(void **state)
 {
 	(void)state;
-	struct handler_log log = {0};
-	struct sl_kube_informer_handlers h = {
-	    .on_add = on_add, .on_update = on_update, .on_delete = on_delete, .userdata = &log};
-	struct kube_store s;
-	store_with_first_list(&s, &h, &log);
+	struct relist_fixture f;
+	relist_fixture_init(&f);
+	struct kube_store *s = &f.s;
 	char rv[16];
 
 	struct kube_store_relist rl = {0};
 	kube_store_relist_begin(&rl);
 	json_t *page = json_pack("[o]", obj("a", "change", "12"));
-	kube_store_relist_add(&s, &rl, page);
+	kube_store_relist_add(s, &rl, page);
 	json_decref(page);
 	kube_store_relist_clear(&rl);
-	assert_string_equal(log.text, "");
-	assert_string_equal(cached_rv(&s, "a/change", rv), "2");
-	assert_int_equal(json_object_size(s.objects), 4);
-	kube_store_destroy(&s);
+	assert_string_equal(f.log.text, "");
+	assert_string_equal(cached_rv(s, "a/change", rv), "2");
+	assert_int_equal(json_object_size(s->objects), 4);
+	kube_store_destroy(s);
 }
 
 /* The cache keeps objects frozen (deflated against the first one): every
