@@ -374,8 +374,8 @@ static const struct tree mem_tree_ops = {
 
 /* sourceignore.LoadIgnorePatterns: this directory's file, then each
  * subdirectory's (sorted, ".git" skipped), depth first. */
-static int collect_patterns(const struct tree *t, const char *rel, size_t depth,
-                            struct sl_buf *out, bool *ret_any, struct sl_error *err)
+static int collect_patterns(const struct tree *t, const char *rel, size_t depth, struct sl_buf *out,
+                            bool *ret_any, struct sl_error *err)
 {
 	if (depth > MAX_DEPTH) {
 		_cleanup_free_ char *abs = tree_path(t, rel);

@@ -527,10 +527,9 @@ int sl_gotk_metrics_register(struct sl_metrics *m, struct sl_gotk_metrics *ret,
 	 * only use of libm, and loading libm costs every process 0.5 MiB of
 	 * RSS (its IFUNC resolvers run at load time). */
 	static const double buckets[10] = {
-	    0x1.47ae147ae147bp-7, 0x1.3a46440e1f215p-5, 0x1.2d6ad93ed2141p-3,
-	    0x1.211615aa1502cp-1, 0x1.15427714769ebp+1, 0x1.09eab4f3f9ee3p+3,
-	    0x1.fe137c27b9a9cp+4, 0x1.e9356ca22d641p+6, 0x1.d531e8dd18613p+8,
-	    0x1.c1ffffffffff8p+10,
+	    0x1.47ae147ae147bp-7, 0x1.3a46440e1f215p-5,  0x1.2d6ad93ed2141p-3, 0x1.211615aa1502cp-1,
+	    0x1.15427714769ebp+1, 0x1.09eab4f3f9ee3p+3,  0x1.fe137c27b9a9cp+4, 0x1.e9356ca22d641p+6,
+	    0x1.d531e8dd18613p+8, 0x1.c1ffffffffff8p+10,
 	};
 	struct sl_gotk_metrics g = {0};
 	int r = sl_metrics_gauge(

@@ -166,6 +166,8 @@ struct registry_auth {
 	char *ca_file;                      /* a temp file holding certSecretRef's ca.crt */
 	char *cert_pem, *key_pem;           /* certSecretRef's client certificate, or NULL */
 	char tls_digest[SL_DIGEST_STR_LEN]; /* of certSecretRef's content, "" without one */
+	char *proxy_url, *proxy_username, *proxy_password; /* proxySecretRef's */
+	char proxy_digest[SL_DIGEST_STR_LEN];              /* of them, "" without one */
 };
 
 static void registry_auth_clear(struct registry_auth *a)
@@ -179,6 +181,12 @@ static void registry_auth_clear(struct registry_auth *a)
 	if (a->key_pem) {
 		explicit_bzero(a->key_pem, strlen(a->key_pem));
 		free(a->key_pem);
+	}
+	free(a->proxy_url);
+	free(a->proxy_username);
+	if (a->proxy_password) {
+		explicit_bzero(a->proxy_password, strlen(a->proxy_password));
+		free(a->proxy_password);
 	}
 	memset(a, 0, sizeof(*a));
 }
@@ -206,13 +214,10 @@ static void registry_key(const struct sl_ocirepo_spec *spec, const struct regist
 {
 	struct sl_buf b;
 	sl_buf_init(&b, 0);
-	const char *parts[] = {spec->ref.registry,
-	                       a->creds.username,
-	                       a->creds.password,
-	                       a->creds.identity_token,
-	                       a->creds.registry_token,
-	                       a->tls_digest,
-	                       spec->insecure ? "insecure" : "secure"};
+	const char *parts[] = {spec->ref.registry,      a->creds.username,
+	                       a->creds.password,       a->creds.identity_token,
+	                       a->creds.registry_token, a->tls_digest,
+	                       a->proxy_digest,         spec->insecure ? "insecure" : "secure"};
 	for (size_t i = 0; i < SL_ARRAY_SIZE(parts); i++) {
 		sl_buf_append(&b, parts[i] ? parts[i] : "", parts[i] ? strlen(parts[i]) : 0);
 		sl_buf_append(&b, "\0", 1);
@@ -269,10 +274,11 @@ static int load_tls(struct run *run, const struct sl_ocirepo_spec *spec, const j
 	}
 	if (r == 0 && !cert && !ca) {
 		serr->reason = SL_REASON_AUTH_FAILED;
-		r = sl_error_set(&serr->err, SL_EINVAL,
-		                 "failed to generate transport for '%s': secret '%s/%s' has neither "
-		                 "ca.crt nor tls.crt and tls.key",
-		                 spec->url, run->ns, spec->cert_secret_ref);
+		r = sl_error_set(
+		    &serr->err, SL_EINVAL,
+		    "failed to generate transport for '%s': secret '%s/%s' has neither "
+		    "ca.crt nor tls.crt and tls.key",
+		    spec->url, run->ns, spec->cert_secret_ref);
 	}
 	if (r == 0 && ca) {
 		_cleanup_free_ char *path = sl_asprintf("%s/sluice-ca-XXXXXX", sl_tmpdir());
@@ -308,6 +314,115 @@ static int load_tls(struct run *run, const struct sl_ocirepo_spec *spec, const j
 	return r;
 }
 
+/* spec.serviceAccountName: the ServiceAccount's imagePullSecrets join the
+ * keychain, as in Flux; every one must exist, and the first whose
+ * .dockerconfigjson has credentials for the registry is used unless
+ * secretRef gave some already. */
+static int load_pull_secrets(struct run *run, const struct sl_ocirepo_spec *spec,
+                             struct registry_auth *a, struct sl_source_error *serr)
+{
+	_cleanup_(json_decrefp) json_t *sa = NULL;
+	struct sl_error err = {0};
+	if (sl_kube_get(run->w->kube, &sl_kube_res_serviceaccounts, run->ns, spec->service_account,
+	                &sa, &err) < 0) {
+		serr->reason = SL_REASON_AUTH_FAILED;
+		return sl_error_set(&serr->err, err.code,
+		                    "failed to get credential: failed to get service account "
+		                    "'%s/%s': %s",
+		                    run->ns, spec->service_account, err.msg);
+	}
+	size_t i;
+	json_t *ref;
+	json_array_foreach (json_object_get(sa, "imagePullSecrets"), i, ref) {
+		const char *name = json_string_value(json_object_get(ref, "name"));
+		if (!name || !*name)
+			continue;
+		_cleanup_(json_decrefp) json_t *secret = NULL;
+		int r = get_secret(run, name, &secret, serr);
+		if (r < 0)
+			return r;
+		if (!sl_creds_empty(&a->creds))
+			continue;
+		size_t len = 0;
+		_cleanup_free_ char *config = secret_value(secret, ".dockerconfigjson", &len);
+		_cleanup_free_ char *helper = NULL;
+		struct sl_creds creds = {0};
+		if (config &&
+		    sl_docker_config_lookup(config, len, spec->ref.registry, &creds, &helper,
+		                            &err) == 0 &&
+		    !sl_creds_empty(&creds)) {
+			a->creds = creds;
+			continue;
+		}
+		sl_creds_clear(&creds);
+	}
+	return 0;
+}
+
+/* The proxy URL libcurl is given for a proxySecretRef address: http,
+ * https or socks5 (which, as Go's dialer does, leaves names to the proxy:
+ * curl's socks5h), at most 2048 characters, printable, with a host. NULL
+ * when it is none of that; the address itself may hold credentials, so
+ * no message repeats it. */
+static char *proxy_url_for(const char *address)
+{
+	static const struct {
+		const char *given, *curl;
+	} schemes[] = {
+	    {"http://", "http://"}, {"https://", "https://"}, {"socks5://", "socks5h://"}};
+	size_t len = strlen(address);
+	if (len == 0 || len > 2048)
+		return NULL;
+	for (const char *p = address; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p == 0x7f)
+			return NULL;
+	for (size_t i = 0; i < SL_ARRAY_SIZE(schemes); i++) {
+		size_t n = strlen(schemes[i].given);
+		const char *host = address + n;
+		if (strncasecmp(address, schemes[i].given, n) == 0 && *host && *host != '/')
+			return sl_asprintf("%s%s", schemes[i].curl, host);
+	}
+	return NULL;
+}
+
+/* proxySecretRef (Flux's pkg/runtime/secrets): address, and optionally
+ * username and password; it replaces the environment's proxy. */
+static int load_proxy(struct run *run, const struct sl_ocirepo_spec *spec, const json_t *secret,
+                      struct registry_auth *a, struct sl_source_error *serr)
+{
+	size_t len = 0;
+	_cleanup_free_ char *address = secret_value(secret, "address", &len);
+	if (!address) {
+		serr->reason = SL_REASON_AUTH_FAILED;
+		return sl_error_set(&serr->err, SL_EINVAL,
+		                    "failed to get proxy address: secret '%s/%s': key 'address' "
+		                    "not found",
+		                    run->ns, spec->proxy_secret_ref);
+	}
+	a->proxy_url = memchr(address, '\0', len) ? NULL : proxy_url_for(address);
+	if (!a->proxy_url) {
+		serr->reason = SL_REASON_AUTH_FAILED;
+		return sl_error_set(
+		    &serr->err, SL_EINVAL,
+		    "failed to get proxy address: secret '%s/%s': 'address' must be "
+		    "an http, https or socks5 URL with a host, at most 2048 "
+		    "characters",
+		    run->ns, spec->proxy_secret_ref);
+	}
+	a->proxy_username = secret_value(secret, "username", &len);
+	a->proxy_password = secret_value(secret, "password", &len);
+	struct sl_buf b;
+	sl_buf_init(&b, 0);
+	const char *parts[] = {a->proxy_url, a->proxy_username ? a->proxy_username : "",
+	                       a->proxy_password ? a->proxy_password : ""};
+	for (size_t i = 0; i < SL_ARRAY_SIZE(parts); i++)
+		sl_buf_append(&b, parts[i], strlen(parts[i]) + 1);
+	sl_sha256_digest(b.data, b.len, a->proxy_digest);
+	explicit_bzero(b.data, b.len);
+	sl_buf_free(&b);
+	return 0;
+}
+
 static int load_auth(struct run *run, const struct sl_ocirepo_spec *spec, struct registry_auth *a,
                      struct sl_source_error *serr)
 {
@@ -330,12 +445,25 @@ static int load_auth(struct run *run, const struct sl_ocirepo_spec *spec, struct
 			    run->ns, spec->secret_ref, err.msg[0] ? ": " : "", err.msg);
 		}
 	}
+	if (spec->service_account && *spec->service_account) {
+		int r = load_pull_secrets(run, spec, a, serr);
+		if (r < 0)
+			return r;
+	}
 	if (spec->cert_secret_ref) {
 		_cleanup_(json_decrefp) json_t *secret = NULL;
 		int r = get_secret(run, spec->cert_secret_ref, &secret, serr);
 		if (r < 0)
 			return r;
 		r = load_tls(run, spec, secret, a, serr);
+		if (r < 0)
+			return r;
+	}
+	if (spec->proxy_secret_ref) {
+		_cleanup_(json_decrefp) json_t *secret = NULL;
+		int r = get_secret(run, spec->proxy_secret_ref, &secret, serr);
+		if (r == 0)
+			r = load_proxy(run, spec, secret, a, serr);
 		if (r < 0)
 			return r;
 	}
@@ -521,6 +649,9 @@ static int registry_for(struct run *run, const struct sl_ocirepo_spec *spec,
 	    .ca_file = auth.ca_file,
 	    .client_cert_pem = auth.cert_pem,
 	    .client_key_pem = auth.key_pem,
+	    .proxy_url = auth.proxy_url,
+	    .proxy_username = auth.proxy_username,
+	    .proxy_password = auth.proxy_password,
 	    .timeout_ms = timeout_ms,
 	    .user_agent = "flux/v2",
 	};

@@ -49,6 +49,7 @@ void sl_ocirepo_spec_clear(struct sl_ocirepo_spec *spec)
 	free(spec->provider);
 	free(spec->secret_ref);
 	free(spec->cert_secret_ref);
+	free(spec->proxy_secret_ref);
 	free(spec->service_account);
 	free(spec->verify_provider);
 	free(spec->verify_secret_ref);
@@ -92,6 +93,7 @@ int sl_ocirepo_spec_parse(const json_t *obj, struct sl_ocirepo_spec *ret,
 		s.provider = sl_strdup("generic");
 	s.secret_ref = ref_name(spec, "secretRef");
 	s.cert_secret_ref = ref_name(spec, "certSecretRef");
+	s.proxy_secret_ref = ref_name(spec, "proxySecretRef");
 	s.service_account = dup_or_null(spec, "serviceAccountName");
 	s.insecure = json_is_true(json_object_get(spec, "insecure"));
 	s.suspend = json_is_true(json_object_get(spec, "suspend"));

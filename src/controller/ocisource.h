@@ -43,7 +43,7 @@ struct sl_ocirepo_spec {
 	bool layer_copy;                             /* operation: copy */
 	char *ignore;                                /* NULL when unset */
 	char *provider;                              /* "generic" when unset */
-	char *secret_ref, *cert_secret_ref, *service_account;
+	char *secret_ref, *cert_secret_ref, *proxy_secret_ref, *service_account;
 	bool insecure, suspend;
 	/* spec.verify: provider NULL when absent ("cosign" by default when
 	 * present); keyless without a secretRef. */

@@ -180,6 +180,7 @@ struct sl_kube_resource {
 
 extern const struct sl_kube_resource sl_kube_res_configmaps;
 extern const struct sl_kube_resource sl_kube_res_secrets;
+extern const struct sl_kube_resource sl_kube_res_serviceaccounts;
 extern const struct sl_kube_resource sl_kube_res_namespaces;
 extern const struct sl_kube_resource sl_kube_res_events;
 extern const struct sl_kube_resource sl_kube_res_leases;

@@ -75,8 +75,7 @@ json_t *kube_store_thaw(const struct kube_store *s, const json_t *frozen)
 	size_t in_len = json_string_length(frozen);
 	if (in_len < FROZEN_HEADER)
 		abort();
-	size_t len = (size_t)in[0] | (size_t)in[1] << 8 | (size_t)in[2] << 16 |
-	             (size_t)in[3] << 24;
+	size_t len = (size_t)in[0] | (size_t)in[1] << 8 | (size_t)in[2] << 16 | (size_t)in[3] << 24;
 	_cleanup_free_ char *text = sl_xmalloc(len ? len : 1);
 	z_stream z = {0};
 	if (inflateInit2(&z, -FREEZE_WINDOW_BITS) != Z_OK)

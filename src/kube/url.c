@@ -12,6 +12,8 @@
 const struct sl_kube_resource sl_kube_res_configmaps =
     RES("", "v1", "configmaps", "ConfigMap", true);
 const struct sl_kube_resource sl_kube_res_secrets = RES("", "v1", "secrets", "Secret", true);
+const struct sl_kube_resource sl_kube_res_serviceaccounts =
+    RES("", "v1", "serviceaccounts", "ServiceAccount", true);
 const struct sl_kube_resource sl_kube_res_namespaces =
     RES("", "v1", "namespaces", "Namespace", false);
 const struct sl_kube_resource sl_kube_res_events = RES("", "v1", "events", "Event", true);

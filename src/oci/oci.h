@@ -154,7 +154,13 @@ struct sl_registry_opts {
 	 * PEM text, both or neither. Kept in memory only, never written out. */
 	const char *client_cert_pem;
 	const char *client_key_pem;
-	int64_t timeout_ms;           /* whole-command deadline; 0 = none */
+	/* A proxy for every request of this client, instead of the one the
+	 * environment names (HTTPS_PROXY, NO_PROXY): "http://", "https://" or
+	 * "socks5h://host:port"; credentials apart, never in the URL. */
+	const char *proxy_url;
+	const char *proxy_username;
+	const char *proxy_password;
+	int64_t timeout_ms; /* whole-command deadline; 0 = none */
 	const char *user_agent;
 	sl_progress_fn progress;
 	void *progress_userdata;

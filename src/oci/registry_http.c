@@ -285,6 +285,16 @@ void reg_configure_handle(struct sl_registry *r, CURL *c, char errbuf[CURL_ERROR
 		curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &key);
 		curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
 	}
+	if (r->proxy_url) {
+		curl_easy_setopt(c, CURLOPT_PROXY, r->proxy_url);
+		/* "" proxies every host: an explicit proxy overrides NO_PROXY
+		 * as it does in Go's http.ProxyURL. */
+		curl_easy_setopt(c, CURLOPT_NOPROXY, "");
+		if (r->proxy_username)
+			curl_easy_setopt(c, CURLOPT_PROXYUSERNAME, r->proxy_username);
+		if (r->proxy_password)
+			curl_easy_setopt(c, CURLOPT_PROXYPASSWORD, r->proxy_password);
+	}
 }
 
 char *reg_auth_header(struct sl_registry *r, const char *scope)
@@ -1004,6 +1014,10 @@ int sl_registry_new(const char *host, const struct sl_registry_opts *opts, struc
 		r->client_key_pem = sl_strdup(opts->client_key_pem);
 	}
 	r->opts.client_cert_pem = r->opts.client_key_pem = NULL;
+	r->proxy_url = opts->proxy_url ? sl_strdup(opts->proxy_url) : NULL;
+	r->proxy_username = opts->proxy_username ? sl_strdup(opts->proxy_username) : NULL;
+	r->proxy_password = opts->proxy_password ? sl_strdup(opts->proxy_password) : NULL;
+	r->opts.proxy_url = r->opts.proxy_username = r->opts.proxy_password = NULL;
 	r->user_agent = sl_strdup(opts->user_agent ? opts->user_agent : "sluice/" SLUICE_VERSION);
 	r->opts.user_agent = NULL;
 	r->deadline_ms = opts->timeout_ms > 0 ? sl_now_ms() + opts->timeout_ms : 0;
@@ -1033,6 +1047,12 @@ void sl_registry_free(struct sl_registry *r)
 	free(r->base_url);
 	free(r->ca_file);
 	free(r->client_cert_pem);
+	free(r->proxy_url);
+	free(r->proxy_username);
+	if (r->proxy_password) {
+		explicit_bzero(r->proxy_password, strlen(r->proxy_password));
+		free(r->proxy_password);
+	}
 	if (r->client_key_pem) {
 		explicit_bzero(r->client_key_pem, strlen(r->client_key_pem));
 		free(r->client_key_pem);

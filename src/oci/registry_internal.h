@@ -28,6 +28,7 @@ struct sl_registry {
 	struct sl_creds creds;
 	char *ca_file;
 	char *client_cert_pem, *client_key_pem;
+	char *proxy_url, *proxy_username, *proxy_password;
 	char *user_agent;
 	int64_t deadline_ms; /* monotonic; 0 = none */
 	bool pinged;

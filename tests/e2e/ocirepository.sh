@@ -251,6 +251,17 @@ EOF
   kubectl patch -n "$OR_NS" ocirepository/private --type json -p '[{"op":"remove","path":"/spec/secretRef"}]' >/dev/null
   kubectl wait -n "$OR_NS" ocirepository/private --for=condition=Ready=False --timeout=30s >/dev/null \
     || fail "anonymous access succeeded: $(or_get private '{.status.conditions}')"
+  # The same credentials through a ServiceAccount's imagePullSecrets.
+  kubectl create serviceaccount -n "$OR_NS" puller >/dev/null
+  kubectl patch -n "$OR_NS" serviceaccount/puller -p '{"imagePullSecrets":[{"name":"regcred"}]}' >/dev/null
+  kubectl patch -n "$OR_NS" ocirepository/private --type merge -p '{"spec":{"serviceAccountName":"puller"}}' >/dev/null
+  kubectl wait -n "$OR_NS" ocirepository/private --for=condition=Ready=True --timeout=30s >/dev/null \
+    || fail "the ServiceAccount's pull secret was not used: $(or_get private '{.status.conditions}')"
+  # Every pull secret it names must exist, as in Flux.
+  kubectl patch -n "$OR_NS" serviceaccount/puller -p '{"imagePullSecrets":[{"name":"regcred"},{"name":"missing"}]}' >/dev/null
+  kubectl annotate -n "$OR_NS" ocirepository/private --overwrite reconcile.fluxcd.io/requestedAt=sa-1 >/dev/null
+  wait_for 30 sh -c "kubectl get ocirepository -n $OR_NS private -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].message}' | grep -q \"failed to get credential: failed to get secret '$OR_NS/missing'\"" \
+    || fail "a missing pull secret: $(or_get private '{.status.conditions}')"
   ! kubectl get events -n "$OR_NS" -o yaml | grep s3cret >/dev/null || fail "the password reached an event"
   ! or_get private '{.status}' | grep s3cret >/dev/null || fail "the password reached the status"
   "$root/scripts/registry" stop --clean "$OR_TMP/tls-registry" >/dev/null 2>&1 || true
@@ -302,6 +313,54 @@ EOF
   ! ls "${TMPDIR:-/tmp}" | grep -q '^sluice-key' || fail "a key file was written"
   kubectl delete -n "$OR_NS" ocirepository/mtls --wait=false >/dev/null
   "$root/scripts/registry" stop --clean "$OR_TMP/mtls-registry" >/dev/null 2>&1 || true
+}
+
+# proxySecretRef: every registry request goes through the proxy it names,
+# with its credentials; wrong ones fail the fetch, and no message, event or
+# status repeats them.
+or_proxy_secret_ref_routes_through_the_proxy() {
+  local pf="$OR_TMP/proxy.port"
+  python3 "$root/tests/e2e/forward_proxy.py" "$pf" proxyuser 'pr0xy-s3cret' >"$OR_TMP/proxy.out" 2>&1 &
+  echo $! >"$OR_TMP/proxy.pid"
+  wait_for 10 test -s "$pf" || fail "the proxy did not start: $(cat "$OR_TMP/proxy.out")"
+  local proxy="http://127.0.0.1:$(cat "$pf")"
+  kubectl create secret generic -n "$OR_NS" proxy-ok --from-literal=address="$proxy" \
+    --from-literal=username=proxyuser --from-literal=password='pr0xy-s3cret' >/dev/null
+  kubectl create secret generic -n "$OR_NS" proxy-wrong --from-literal=address="$proxy" \
+    --from-literal=username=proxyuser --from-literal=password='wr0ng-s3cret' >/dev/null
+  kubectl create secret generic -n "$OR_NS" proxy-noaddr --from-literal=username=proxyuser >/dev/null
+  kubectl apply -n "$OR_NS" -f - >/dev/null <<EOF
+apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: proxied
+spec:
+  interval: 1m
+  url: oci://$REGISTRY_HOST/e2e/app
+  ref:
+    tag: stable
+  proxySecretRef:
+    name: proxy-ok
+EOF
+  or_wait_ready proxied
+  grep -q "GET http://$REGISTRY_HOST/v2/e2e/app/manifests/stable -> 200" "$pf.log" \
+    || fail "the manifest did not go through the proxy: $(cat "$pf.log")"
+  grep -q "GET http://$REGISTRY_HOST/v2/e2e/app/blobs/sha256:.* -> 200" "$pf.log" \
+    || fail "the layer did not go through the proxy: $(cat "$pf.log")"
+  # Wrong credentials: the proxy refuses, the object fails.
+  kubectl patch -n "$OR_NS" ocirepository/proxied --type merge -p '{"spec":{"proxySecretRef":{"name":"proxy-wrong"}}}' >/dev/null
+  kubectl wait -n "$OR_NS" ocirepository/proxied --for=condition=Ready=False --timeout=30s >/dev/null \
+    || fail "wrong proxy credentials were accepted: $(or_get proxied '{.status.conditions}')"
+  grep -q -- "-> 407" "$pf.log" || fail "the proxy never refused: $(cat "$pf.log")"
+  # No address: Flux's words.
+  kubectl patch -n "$OR_NS" ocirepository/proxied --type merge -p '{"spec":{"proxySecretRef":{"name":"proxy-noaddr"}}}' >/dev/null
+  wait_for 30 sh -c "kubectl get ocirepository -n $OR_NS proxied -o jsonpath='{.status.conditions[?(@.type==\"Ready\")].message}' | grep -q \"failed to get proxy address: secret '$OR_NS/proxy-noaddr': key 'address' not found\"" \
+    || fail "no address: $(or_get proxied '{.status.conditions}')"
+  ! kubectl get events -n "$OR_NS" -o yaml | grep -q 's3cret' || fail "a proxy password reached an event"
+  ! or_get proxied '{.status}' | grep -q 's3cret' || fail "a proxy password reached the status"
+  ! grep -q 's3cret' "$OR_TMP/controller.log" || fail "a proxy password reached the log"
+  kubectl delete -n "$OR_NS" ocirepository/proxied --wait=false >/dev/null
+  kill "$(cat "$OR_TMP/proxy.pid")" 2>/dev/null || true
 }
 
 # "\u0000" is valid JSON and any user may write it into an annotation:
@@ -496,8 +555,9 @@ run_test "ocirepository: a malformed URL stalls with URLInvalid" or_malformed_ur
 run_test "ocirepository: a stopped registry makes Ready=False, and it recovers" or_registry_outage_fails_and_recovers
 run_test "ocirepository: suspended objects are left alone" or_suspended_objects_are_left_alone
 run_test "ocirepository: a restarted controller re-uses stored artifacts" or_restart_reuses_stored_artifacts
-run_test "ocirepository: secretRef and certSecretRef reach a private TLS registry" or_secret_and_cert_refs_reach_a_private_tls_registry
+run_test "ocirepository: secretRef, serviceAccountName and certSecretRef reach a private TLS registry" or_secret_and_cert_refs_reach_a_private_tls_registry
 run_test "ocirepository: certSecretRef's client certificate reaches an mTLS registry" or_cert_secret_ref_client_certificate_reaches_an_mtls_registry
+run_test "ocirepository: proxySecretRef routes registry requests through its proxy" or_proxy_secret_ref_routes_through_the_proxy
 run_test "ocirepository: a NUL in an annotation stops no reconcile" or_a_nul_in_an_annotation_stops_nothing
 run_test "ocirepository: /metrics has Flux's gotk_* and the work-queue figures" or_metrics_expose_reconciles_and_the_queue
 run_test "ocirepository: leader election: one candidate leads, a graceful stop hands over" or_leader_election_hands_over

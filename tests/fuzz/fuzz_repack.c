@@ -46,7 +46,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	setenv("TMPDIR", base_dir, 1);
 	_cleanup_free_ char *root = sl_asprintf("%s/data", base_dir);
 	FUZZ_CHECK(mkdir(root, 0700) == 0);
-	struct sl_storage_opts o = {.path = root, .retention_ttl_ms = 60000, .retention_records = 2};
+	struct sl_storage_opts o = {
+	    .path = root, .retention_ttl_ms = 60000, .retention_records = 2};
 	FUZZ_CHECK(sl_storage_new(&o, &storage, &err) == 0);
 	FUZZ_CHECK(sl_storage_lock(storage, "ocirepository", "fuzz", "repack", true, &dir, &err) ==
 	           0);
@@ -76,8 +77,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(lseek(input_fd, 0, SEEK_SET) == 0);
 	int rb = sl_storage_repack(dir, FILE_MEMORY, input_fd, &memory, &b, &err_b);
 	if ((ra < 0) != (rb < 0))
-		fprintf(stderr, "fuzz: disk %d (%s), memory %d (%s, in memory %d)\n", ra,
-		        err_a.msg, rb, err_b.msg, in_memory);
+		fprintf(stderr, "fuzz: disk %d (%s), memory %d (%s, in memory %d)\n", ra, err_a.msg,
+		        rb, err_b.msg, in_memory);
 	FUZZ_CHECK((ra < 0) == (rb < 0));
 	if (ra == 0) {
 		if (strcmp(a.digest, b.digest) != 0)

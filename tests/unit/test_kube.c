@@ -1084,9 +1084,10 @@ struct relist_fixture {
 
 static void relist_fixture_init(struct relist_fixture *f)
 {
-	*f = (struct relist_fixture){
-	    .h = {.on_add = on_add, .on_update = on_update, .on_delete = on_delete,
-	          .userdata = &f->log}};
+	*f = (struct relist_fixture){.h = {.on_add = on_add,
+	                                   .on_update = on_update,
+	                                   .on_delete = on_delete,
+	                                   .userdata = &f->log}};
 	store_with_first_list(&f->s, &f->h, &f->log);
 }
 
@@ -1134,7 +1135,8 @@ static void informer_relist_by_pages_reports_as_one_list(void **state)
 	kube_store_relist_commit(s, &rl, &f.h);
 	assert_null(rl.fresh);
 	assert_null(rl.changed);
-	assert_string_equal(f.log.text, "update(from 2)  a/change@8;add c/new@9;delete b/vanish@3;");
+	assert_string_equal(f.log.text,
+	                    "update(from 2)  a/change@8;add c/new@9;delete b/vanish@3;");
 	assert_string_equal(cached_rv(s, "a/change", rv), "8");
 	assert_string_equal(cached_rv(s, "c/new", rv), "9");
 	assert_string_equal(cached_rv(s, "a/keep", rv), "1");
@@ -1242,9 +1244,9 @@ static void store_freezes_objects_and_thaws_them_exactly(void **state)
 	got = kube_store_get(&s, "ns/app-123");
 	assert_string_equal(json_string_value(json_object_get(json_object_get(got, "spec"), "url")),
 	                    "oci://registry.example.com/team/app");
-	assert_string_equal(json_string_value(json_object_get(
-	                        json_object_get(got, "metadata"), "resourceVersion")),
-	                    "1123");
+	assert_string_equal(
+	    json_string_value(json_object_get(json_object_get(got, "metadata"), "resourceVersion")),
+	    "1123");
 	json_decref(got);
 	json_decref(big);
 	json_decref(empty);

@@ -989,8 +989,8 @@ static void repack_rejects_traversal_and_stores_nothing(void **state)
  * from names that sort and match in tricky ways: the archives must be the
  * same bytes, and plain layers must take the memory path. */
 static const char *const tricky_names[] = {
-    "a", "a.b", "a-b", "A", "_", "b", "\xc3\xa9", ".git", ".github", "x.png", "sub",
-    ".sourceignore", "deep", "z", "a b", ".flux.yaml",
+    "a",     "a.b", "a-b",           "A",    "_", "b",   "\xc3\xa9",   ".git", ".github",
+    "x.png", "sub", ".sourceignore", "deep", "z", "a b", ".flux.yaml",
 };
 static const char *const ignore_texts[] = {
     "*.b\n", "!a.b\n", "sub/\n", "# comment\n\n/a\n", "deep/**/z\n!deep/z\n", "a b\n",
@@ -1056,7 +1056,8 @@ static void repack_from_memory_matches_the_disk_bytes(void **state)
 		const char *spec_ignore = round % 3 == 0 ? "*.yaml\n!sub/**\n" : NULL;
 		bool in_memory = false;
 		struct sl_repack_opts disk_opts = {.ignore = spec_ignore, .on_disk = true};
-		struct sl_repack_opts mem_opts = {.ignore = spec_ignore, .ret_in_memory = &in_memory};
+		struct sl_repack_opts mem_opts = {.ignore = spec_ignore,
+		                                  .ret_in_memory = &in_memory};
 		struct sl_artifact a = {0}, b = {0};
 		struct sl_error err_a = {0}, err_b = {0};
 		int ra = sl_storage_repack(d, FILE_A, fd, &disk_opts, &a, &err_a);
@@ -1098,7 +1099,7 @@ static void repack_falls_back_to_disk_for_what_memory_does_not_model(void **stat
 		bool in_memory;
 	} cases[] = {
 	    {"plain.yaml", '0', 0644, true},
-	    {"link", '2', 0777, false},         /* a symlink: the disk path warns */
+	    {"link", '2', 0777, false},            /* a symlink: the disk path warns */
 	    {"unreadable.yaml", '0', 0200, false}, /* the owner may not read it */
 	    {"group-exec.yaml", '0', 0611, true},
 	};
