@@ -871,11 +871,14 @@ static int reconcile_object(struct run *run, struct sl_reconcile_result *out, st
 	const json_t *meta = json_object_get(run->obj, "metadata");
 	if (json_object_get(meta, "deletionTimestamp"))
 		return finalize(run, err);
+	/* Flux adds the finalizer and requeues, a --min-retry-delay (750 ms)
+	 * later for every new object. The patch carries the resourceVersion
+	 * read and lands before anything is stored, which is all the
+	 * init/delete race asks; so the reconcile goes on at once. */
 	if (!has_finalizer(run->obj)) {
 		int r = set_finalizer(run, true, err);
-		if (r == 0)
-			out->requeue = true;
-		return r;
+		if (r < 0)
+			return r;
 	}
 	struct sl_source_error serr = {0};
 	struct sl_ocirepo_spec spec = {0};
