@@ -173,6 +173,11 @@ const char *sl_tmpdir(void);
 /* An anonymous read-write file in sl_tmpdir(): gone when closed, whatever
  * happens. Returns the fd or <0. */
 int sl_tmpfile(struct sl_error *err);
+/* sl_tmpfile for content of at most size bytes: in memory (memfd) up to
+ * SL_TMPFILE_MEM_MAX, so a small download costs no inode and no disk
+ * write, on disk beyond. */
+#define SL_TMPFILE_MEM_MAX (8u << 20)
+int sl_tmpfile_for(uint64_t size, struct sl_error *err);
 
 /* ---- sha256 ---------------------------------------------------------- */
 

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "base.h"
@@ -106,6 +107,16 @@ int sl_mkdtemp(const char *prefix, char **ret_path, struct sl_error *err)
 	}
 	*ret_path = path;
 	return 0;
+}
+
+int sl_tmpfile_for(uint64_t size, struct sl_error *err)
+{
+	if (size <= SL_TMPFILE_MEM_MAX) {
+		int fd = memfd_create("sluice-tmp", MFD_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+	}
+	return sl_tmpfile(err);
 }
 
 int sl_tmpfile(struct sl_error *err)

@@ -374,7 +374,7 @@ int sl_ocirepo_fetch_layer(struct sl_registry *reg, const struct sl_ocirepo_spec
 		         (unsigned long long)layer->size, (unsigned long long)max_bytes);
 	_cleanup_close_ int fd = -1;
 	struct sl_error err = {0};
-	if (r == 0 && (fd = sl_tmpfile(&err)) < 0)
+	if (r == 0 && (fd = sl_tmpfile_for(layer->size, &err)) < 0)
 		r = fail(serr, SL_REASON_LAYER_FAILED, false, err.code, "%s", err.msg);
 	if (r == 0 && sl_registry_blob_fetch(reg, spec->ref.repository, layer->digest, layer->size,
 	                                     fd, &err) < 0)
