@@ -161,7 +161,8 @@ EOF
   or_revision_is pinned "$pinned" || fail "revision $(or_get pinned '{.status.artifact.revision}')"
   or_push 1.0.0
   kubectl annotate -n "$OR_NS" ocirepository/pinned --overwrite reconcile.fluxcd.io/requestedAt=req-2 >/dev/null
-  wait_for 30 test "$(or_get pinned '{.status.lastHandledReconcileAt}')" = req-2 || fail "not reconciled"
+  wait_for 30 test "$(or_get pinned '{.status.lastHandledReconcileAt}')" = req-2 \
+    || fail "not reconciled: $(or_get pinned '{.metadata.annotations} {.status}'); controller: $(tail -5 "$OR_TMP/controller.log")"
   or_revision_is pinned "$pinned" || fail "the pin moved"
 }
 
