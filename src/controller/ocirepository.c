@@ -209,21 +209,28 @@ void sl_ocirepo_worker_clear(struct sl_ocirepo_worker *w)
 
 /* What makes two clients interchangeable: registry, TLS and credentials
  * (hashed: the key never holds a secret in the clear). */
-static void registry_key(const struct sl_ocirepo_spec *spec, const struct registry_auth *a,
-                         char out[SL_DIGEST_STR_LEN])
+/* The sha256 of parts (NULL as ""), each ended by a NUL; the buffer that
+ * held them, passwords and keys among them, is zeroed before it goes. */
+static void secret_digest(const char *const *parts, size_t n, char out[SL_DIGEST_STR_LEN])
 {
 	struct sl_buf b;
 	sl_buf_init(&b, 0);
+	for (size_t i = 0; i < n; i++)
+		sl_buf_append(&b, parts[i] ? parts[i] : "", (parts[i] ? strlen(parts[i]) : 0) + 1);
+	sl_sha256_digest(b.data ? b.data : "", b.len, out);
+	if (b.data)
+		explicit_bzero(b.data, b.len);
+	sl_buf_free(&b);
+}
+
+static void registry_key(const struct sl_ocirepo_spec *spec, const struct registry_auth *a,
+                         char out[SL_DIGEST_STR_LEN])
+{
 	const char *parts[] = {spec->ref.registry,      a->creds.username,
 	                       a->creds.password,       a->creds.identity_token,
 	                       a->creds.registry_token, a->tls_digest,
 	                       a->proxy_digest,         spec->insecure ? "insecure" : "secure"};
-	for (size_t i = 0; i < SL_ARRAY_SIZE(parts); i++) {
-		sl_buf_append(&b, parts[i] ? parts[i] : "", parts[i] ? strlen(parts[i]) : 0);
-		sl_buf_append(&b, "\0", 1);
-	}
-	sl_sha256_digest(b.data, b.len, out);
-	sl_buf_free(&b);
+	secret_digest(parts, SL_ARRAY_SIZE(parts), out);
 }
 
 /* A certSecretRef value: the key, else its deprecated name (Flux reads
@@ -296,14 +303,8 @@ static int load_tls(struct run *run, const struct sl_ocirepo_spec *spec, const j
 	if (r == 0) {
 		/* What makes two clients' TLS the same, hashed with the rest of
 		 * the registry key (registry_key). */
-		struct sl_buf b;
-		sl_buf_init(&b, 0);
-		const char *parts[] = {cert ? cert : "", key ? key : "", ca ? ca : ""};
-		for (size_t i = 0; i < SL_ARRAY_SIZE(parts); i++)
-			sl_buf_append(&b, parts[i], strlen(parts[i]) + 1);
-		sl_sha256_digest(b.data, b.len, a->tls_digest);
-		explicit_bzero(b.data, b.len);
-		sl_buf_free(&b);
+		const char *parts[] = {cert, key, ca};
+		secret_digest(parts, SL_ARRAY_SIZE(parts), a->tls_digest);
 		a->cert_pem = TAKE_PTR(cert);
 		a->key_pem = TAKE_PTR(key);
 	}
@@ -411,15 +412,8 @@ static int load_proxy(struct run *run, const struct sl_ocirepo_spec *spec, const
 	}
 	a->proxy_username = secret_value(secret, "username", &len);
 	a->proxy_password = secret_value(secret, "password", &len);
-	struct sl_buf b;
-	sl_buf_init(&b, 0);
-	const char *parts[] = {a->proxy_url, a->proxy_username ? a->proxy_username : "",
-	                       a->proxy_password ? a->proxy_password : ""};
-	for (size_t i = 0; i < SL_ARRAY_SIZE(parts); i++)
-		sl_buf_append(&b, parts[i], strlen(parts[i]) + 1);
-	sl_sha256_digest(b.data, b.len, a->proxy_digest);
-	explicit_bzero(b.data, b.len);
-	sl_buf_free(&b);
+	const char *parts[] = {a->proxy_url, a->proxy_username, a->proxy_password};
+	secret_digest(parts, SL_ARRAY_SIZE(parts), a->proxy_digest);
 	return 0;
 }
 
