@@ -742,6 +742,11 @@ run_test "kustomization: CRDs first, substituteFrom, force recreation, IfNotPres
 run_test "kustomization: a Job deleted after its TTL is healthy" ks_job_gone_after_its_ttl_is_healthy
 run_test "kustomization: an artifact another controller stores is fetched over HTTP" ks_artifact_of_another_controller_comes_over_http
 run_test "kustomization: deletion prunes its objects" ks_deletion_prunes_its_objects
+# Leave nothing for the files after this one: their controllers watch all
+# namespaces, and objects pointing at the registry stopped below would fail
+# (and take their share of the workers) for as long as those run. Deleted
+# while this controller runs, so that its finalizers go.
+kubectl delete kustomizations,ocirepositories -n "$KS_NS" --all --wait --timeout=120s >/dev/null 2>&1 || true
 ks_stop_controller
 "$root/scripts/registry" stop --clean "$KS_TMP/registry" >/dev/null 2>&1 || true
 [ -n "${SLUICE_E2E_KEEP:-}" ] || rm -rf "$KS_TMP"
